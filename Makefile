@@ -1,0 +1,85 @@
+# convd — one non-recursive Makefile. `make` builds, `make check` installs
+# what is missing and runs every test, `make run` serves the shipped models.
+
+CC      ?= gcc
+PKGS    := libmicrohttpd jansson libturbojpeg libpng OpenCL
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-format-truncation \
+           -Idaemon -Ibuild/gen -DCL_TARGET_OPENCL_VERSION=120 \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+PYTHON  := /usr/bin/python3
+B       := build
+
+ENGINE_SRC := $(wildcard daemon/engine/*.c)
+MEDIA_SRC  := $(wildcard daemon/media/*.c)
+LIB_SRC    := $(ENGINE_SRC) $(MEDIA_SRC)
+LIB_OBJ    := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/kernels_embed.o
+KERNELS    := $(sort $(wildcard kernels/*.cl))
+TEST_SRC   := $(wildcard tests/test_*.c)
+TEST_BIN   := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+
+DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libjansson-dev \
+  libjpeg62-turbo-dev libturbojpeg0-dev libpng-dev ocl-icd-opencl-dev \
+  opencl-headers pocl-opencl-icd clinfo check
+DEB_TOOLS := python3-torch python3-torchvision python3-numpy python3-skimage \
+  valgrind
+DEB_ALL   := $(DEB_BUILD) $(DEB_TOOLS)
+
+.PHONY: all deps check test golden run bench clean
+all: $(B)/convd-infer
+
+$(B)/gen/kernels_embed.c: $(KERNELS) tools/embed_kernels.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed_kernels.sh $(KERNELS) > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/gen/kernels_embed.o: $(B)/gen/kernels_embed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libconvd.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/convd-infer: $(B)/obj/daemon/cli/convd_infer.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: $(B)/obj/tests/%.o $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+deps:
+	@missing=$$(for p in $(DEB_ALL); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing:" $$missing; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	else echo "deps: all present"; fi
+
+# Golden fixtures: torchvision models converted and run by PyTorch.
+golden: all
+	OPENBLAS_NUM_THREADS=1 $(PYTHON) tools/make_golden.py --out $(B)/golden
+
+test: all $(TEST_BIN)
+	@set -e; for t in $(TEST_BIN); do echo "== $$t"; CD_BUILD=$(B) $$t; done
+
+check: deps
+	$(MAKE) all
+	$(MAKE) test
+	$(MAKE) golden
+	sh tests/golden/run.sh $(B)
+
+run: deps all
+	$(B)/convd-infer --model models/tiny-demo --input models/tiny-demo/sample.png --top 3
+
+bench: deps all
+	OPENBLAS_NUM_THREADS=1 $(PYTHON) bench/bench_infer.py --build $(B)
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

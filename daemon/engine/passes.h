@@ -1,0 +1,30 @@
+/* passes.h — load-time graph rewrites: drop identities, fold BatchNorm into
+ * the producing conv/linear, fuse residual adds and activations into conv /
+ * linear epilogues, turn reshape/flatten into storage aliases. Each pass keeps
+ * graph outputs and the CAM layer observable. */
+#ifndef CD_PASSES_H
+#define CD_PASSES_H
+
+#include "graph.h"
+
+struct cd_pass_stats {
+    int n_identity_dropped;
+    int n_bn_folded;
+    int n_act_fused;
+    int n_residual_fused;
+    int n_aliased;
+};
+
+int cd_passes_run(struct cd_graph *g, struct cd_pass_stats *stats,
+                  struct cd_err *err);
+
+int cd_pass_drop_identity(struct cd_graph *g, struct cd_pass_stats *st,
+                          struct cd_err *err);
+int cd_pass_fold_batchnorm(struct cd_graph *g, struct cd_pass_stats *st,
+                           struct cd_err *err);
+int cd_pass_fuse_epilogue(struct cd_graph *g, struct cd_pass_stats *st,
+                          struct cd_err *err);
+int cd_pass_alias_views(struct cd_graph *g, struct cd_pass_stats *st,
+                        struct cd_err *err);
+
+#endif
