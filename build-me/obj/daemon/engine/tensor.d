@@ -1,3 +1,0 @@
-build-me/obj/daemon/engine/tensor.o: daemon/engine/tensor.c \
- daemon/engine/tensor.h
-daemon/engine/tensor.h:
