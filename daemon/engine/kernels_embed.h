@@ -1,4 +1,4 @@
-/* kernels_embed.h — the OpenCL sources of kernels/*.cl, embedded at build time
+/* kernels_embed.h — the OpenCL sources of the kernels folder (.cl files), embedded at build time
  * by tools/embed_kernels.sh (build/gen/kernels_embed.c). */
 #ifndef CD_KERNELS_EMBED_H
 #define CD_KERNELS_EMBED_H
