@@ -42,9 +42,6 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/libconvd.a: $(LIB_OBJ)
-	rm -f $@ && ar rcs $@ $^
-
 $(B)/convd-infer: $(B)/obj/daemon/cli/convd_infer.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

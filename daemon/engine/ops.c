@@ -153,6 +153,8 @@ void cd_attrs_default(struct cd_attrs *a, enum cd_op op)
     a->alpha = 0.01f; /* leaky_relu default slope */
     a->beta = 0.0f;
     a->act = CD_ACT_NONE;
+    if (op == CD_OP_PAD)
+        a->alpha = 0.0f; /* pad value */
     if (op == CD_OP_CLAMP) {
         a->alpha = -INFINITY;
         a->beta = INFINITY;
