@@ -27,7 +27,8 @@ DEB_TOOLS := python3-torch python3-torchvision python3-numpy python3-skimage \
   valgrind
 DEB_ALL   := $(DEB_BUILD) $(DEB_TOOLS)
 
-.PHONY: all deps check test golden run bench clean
+.PHONY: all deps check test memcheck golden run bench clean
+.SECONDARY:
 all: $(B)/convd-infer
 
 $(B)/gen/kernels_embed.c: $(KERNELS) tools/embed_kernels.sh
@@ -64,9 +65,17 @@ golden: all
 test: all $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; CD_BUILD=$(B) $$t; done
 
+# Loaders and decoders must not leak on hostile input: run them under valgrind.
+MEMCHECK_TESTS := test_safetensors test_model test_image test_npy
+memcheck: $(MEMCHECK_TESTS:%=$(B)/tests/%)
+	@set -e; for t in $^; do echo "== valgrind $$t"; \
+	  CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    --error-exitcode=9 $$t; done
+
 check: deps
 	$(MAKE) all
 	$(MAKE) test
+	$(MAKE) memcheck
 	$(MAKE) golden
 	sh tests/golden/run.sh $(B)
 
