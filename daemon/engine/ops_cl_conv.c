@@ -1,0 +1,373 @@
+/* ops_cl_conv.c — OpenCL dispatch of conv, linear and matmul (kernels in
+ * kernels/conv.cl and kernels/gemm.cl). Picks a path per node: 1x1 stride-1
+ * unpadded conv as a batched GEMM (cd_matmul), depthwise, the register-tiled
+ * 1-D/2-D kernel, or the generic direct kernel (3-D). Only validates sizes,
+ * sets arguments and enqueues: no allocation, no blocking, never aborts. */
+#include "cl_backend.h"
+#include "ops_cl.h"
+
+#include <stdint.h>
+
+#define SETARG(k, i, v)                                                       \
+    do {                                                                      \
+        if (rc == CL_SUCCESS)                                                 \
+            rc = clSetKernelArg(k, i, sizeof(v), &(v));                       \
+    } while (0)
+
+/* Kernels index within one sample (and within one weight) with 32-bit ints. */
+#define MAX_ELEMS ((int64_t)INT32_MAX)
+
+/* Fused epilogue operands shared by conv and linear. */
+struct epi {
+    cl_ulong b_off, res_off;
+    cl_int has_bias, has_res, act;
+    float alpha, beta;
+};
+
+static int epi_init(const struct cd_exec_node *e, struct epi *p,
+                    struct cd_err *err)
+{
+    const struct cd_attrs *a = e->a;
+    p->has_bias = e->has_w[1];
+    p->b_off = e->has_w[1] ? e->w[1].off : 0;
+    p->has_res = a->residual != 0;
+    p->res_off = 0;
+    if (p->has_res) {
+        if (e->n_in < 2 || !cd_shape_eq(&e->in[1].shape, &e->out.shape))
+            return cd_err_set(err, CD_EINVAL, "%s: residual input missing or "
+                              "not shaped like the output", e->name);
+        p->res_off = e->in[1].off;
+    }
+    if (a->act < 0 || a->act >= CD_ACT_COUNT)
+        return cd_err_set(err, CD_EINVAL, "%s: bad activation %d", e->name,
+                          a->act);
+    p->act = a->act;
+    p->alpha = a->act_alpha;
+    p->beta = a->act_beta;
+    return CD_OK;
+}
+
+/* Sets args first.. first+8 of a conv-family kernel: (in, w, bias, residual,
+ * out) in the order of kernels/conv.cl. */
+static cl_int set_io(struct cd_cl_backend *be, cl_kernel k,
+                     const struct cd_exec_node *e, const struct epi *p)
+{
+    cl_int rc = CL_SUCCESS;
+    cl_ulong in_off = e->in[0].off, w_off = e->w[0].off, out_off = e->out.off;
+    SETARG(k, 0, be->arena);
+    SETARG(k, 1, in_off);
+    SETARG(k, 2, be->wpool);
+    SETARG(k, 3, w_off);
+    SETARG(k, 4, p->b_off);
+    SETARG(k, 5, p->has_bias);
+    SETARG(k, 6, be->arena);
+    SETARG(k, 7, p->res_off);
+    SETARG(k, 8, p->has_res);
+    SETARG(k, 9, be->arena);
+    SETARG(k, 10, out_off);
+    return rc;
+}
+
+static size_t cdiv(size_t a, size_t b)
+{
+    return (a + b - 1) / b;
+}
+
+/* Batched C = A B through cd_matmul; see kernels/gemm.cl for the layout. */
+struct gemm_args {
+    cl_mem a, b, bias, res, c;
+    cl_ulong a_off, a_sb, a_sg, b_off, b_sb, b_sg, bias_off, res_off, c_off,
+        c_sb, c_sg;
+    cl_int lda, ldb, ldc, has_bias, has_res, m, n, k, groups, act;
+    float alpha, beta;
+    size_t nbatch;
+};
+
+static int enqueue_gemm(struct cd_cl_backend *be, const struct gemm_args *g,
+                        struct cd_err *err)
+{
+    cl_kernel k = cd_cl_kernel(be, "cd_matmul", err);
+    if (!k)
+        return err ? err->code : CD_EDEVICE;
+    cl_int rc = CL_SUCCESS;
+    SETARG(k, 0, g->a);
+    SETARG(k, 1, g->a_off);
+    SETARG(k, 2, g->lda);
+    SETARG(k, 3, g->a_sb);
+    SETARG(k, 4, g->a_sg);
+    SETARG(k, 5, g->b);
+    SETARG(k, 6, g->b_off);
+    SETARG(k, 7, g->ldb);
+    SETARG(k, 8, g->b_sb);
+    SETARG(k, 9, g->b_sg);
+    SETARG(k, 10, g->bias);
+    SETARG(k, 11, g->bias_off);
+    SETARG(k, 12, g->has_bias);
+    SETARG(k, 13, g->res);
+    SETARG(k, 14, g->res_off);
+    SETARG(k, 15, g->has_res);
+    SETARG(k, 16, g->c);
+    SETARG(k, 17, g->c_off);
+    SETARG(k, 18, g->ldc);
+    SETARG(k, 19, g->c_sb);
+    SETARG(k, 20, g->c_sg);
+    SETARG(k, 21, g->m);
+    SETARG(k, 22, g->n);
+    SETARG(k, 23, g->k);
+    SETARG(k, 24, g->groups);
+    SETARG(k, 25, g->act);
+    SETARG(k, 26, g->alpha);
+    SETARG(k, 27, g->beta);
+    if (cd_cl_check(rc, "clSetKernelArg(cd_matmul)", err))
+        return CD_EDEVICE;
+    size_t gws[3] = { cdiv((size_t)g->n, 16), cdiv((size_t)g->m, 8),
+                      g->nbatch * (size_t)g->groups };
+    return cd_cl_enqueue(be, k, 3, gws, NULL, "cd_matmul", err);
+}
+
+/* Conv geometry with 1-D/2-D mapped onto (d, h, w) with leading sizes 1. */
+struct conv_geo {
+    int cin, cout, groups;
+    int in[3], out[3], k[3], s[3], d[3], p[3]; /* (d, h, w) */
+    int nsp;
+};
+
+static int conv_geo(const struct cd_exec_node *e, struct conv_geo *g,
+                    struct cd_err *err)
+{
+    const struct cd_shape *x = &e->in[0].shape, *y = &e->out.shape,
+                          *w = &e->w[0].shape;
+    const struct cd_attrs *a = e->a;
+    int nsp = x->ndim - 2;
+    if (nsp < 1 || nsp > 3 || y->ndim != x->ndim || w->ndim != x->ndim ||
+        !e->has_w[0])
+        return cd_err_set(err, CD_EINVAL, "%s: bad conv ranks", e->name);
+    if (cd_shape_numel(x) < 1 || cd_shape_numel(x) > MAX_ELEMS ||
+        cd_shape_numel(y) < 1 || cd_shape_numel(y) > MAX_ELEMS ||
+        cd_shape_numel(w) < 1 || cd_shape_numel(w) > MAX_ELEMS)
+        return cd_err_set(err, CD_ERANGE, "%s: conv tensors too large for "
+                          "the OpenCL kernels", e->name);
+    g->nsp = nsp;
+    g->cin = (int)x->dim[1];
+    g->cout = (int)y->dim[1];
+    g->groups = a->groups;
+    if (g->groups < 1 || g->cin % g->groups || g->cout % g->groups ||
+        w->dim[0] != g->cout || w->dim[1] * g->groups != g->cin)
+        return cd_err_set(err, CD_EINVAL, "%s: bad conv channels/groups",
+                          e->name);
+    for (int i = 0; i < 3; i++) {
+        int j = i - (3 - nsp); /* attribute/shape index, <0: padded dim */
+        g->in[i] = j < 0 ? 1 : (int)x->dim[2 + j];
+        g->out[i] = j < 0 ? 1 : (int)y->dim[2 + j];
+        g->k[i] = j < 0 ? 1 : (int)w->dim[2 + j];
+        g->s[i] = j < 0 ? 1 : a->stride[j];
+        g->d[i] = j < 0 ? 1 : a->dilation[j];
+        g->p[i] = j < 0 ? 0 : a->pad_begin[j];
+        if (g->s[i] < 1 || g->d[i] < 1 || g->p[i] < 0)
+            return cd_err_set(err, CD_EINVAL, "%s: bad stride/dilation/"
+                              "padding", e->name);
+    }
+    return CD_OK;
+}
+
+static int conv_gemm(struct cd_cl_backend *be, const struct cd_exec_node *e,
+                     const struct conv_geo *g, const struct epi *p, int batch,
+                     struct cd_err *err)
+{
+    cl_ulong S = (cl_ulong)g->out[0] * g->out[1] * g->out[2];
+    int cig = g->cin / g->groups, cog = g->cout / g->groups;
+    struct gemm_args ga = {
+        .a = be->wpool, .a_off = e->w[0].off, .lda = cig, .a_sb = 0,
+        .a_sg = (cl_ulong)cog * cig,
+        .b = be->arena, .b_off = e->in[0].off, .ldb = (cl_int)S,
+        .b_sb = (cl_ulong)g->cin * S, .b_sg = (cl_ulong)cig * S,
+        .bias = be->wpool, .bias_off = p->b_off, .has_bias = p->has_bias,
+        .res = be->arena, .res_off = p->res_off, .has_res = p->has_res,
+        .c = be->arena, .c_off = e->out.off, .ldc = (cl_int)S,
+        .c_sb = (cl_ulong)g->cout * S, .c_sg = (cl_ulong)cog * S,
+        .m = cog, .n = (cl_int)S, .k = cig, .groups = g->groups,
+        .act = p->act, .alpha = p->alpha, .beta = p->beta,
+        .nbatch = (size_t)batch,
+    };
+    return enqueue_gemm(be, &ga, err);
+}
+
+static int conv_depthwise(struct cd_cl_backend *be,
+                          const struct cd_exec_node *e,
+                          const struct conv_geo *g, const struct epi *p,
+                          int batch, struct cd_err *err)
+{
+    int vw = g->out[2] > 8 ? 16 : 8;
+    const char *name = vw == 16 ? "cd_conv_dw16" : "cd_conv_dw8";
+    cl_kernel k = cd_cl_kernel(be, name, err);
+    if (!k)
+        return err ? err->code : CD_EDEVICE;
+    cl_int rc = set_io(be, k, e, p);
+    cl_int v[] = { g->cin, g->in[1], g->in[2], g->out[1], g->out[2],
+                   g->k[1], g->k[2], g->s[1], g->s[2], g->d[1], g->d[2],
+                   g->p[1], g->p[2], p->act };
+    for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
+        SETARG(k, 11 + i, v[i]);
+    SETARG(k, 25, p->alpha);
+    SETARG(k, 26, p->beta);
+    if (cd_cl_check(rc, "clSetKernelArg(cd_conv_dw)", err))
+        return CD_EDEVICE;
+    size_t gws[3] = { cdiv((size_t)g->out[2], (size_t)vw) *
+                          cdiv((size_t)g->out[1], 4),
+                      (size_t)g->cout, (size_t)batch };
+    return cd_cl_enqueue(be, k, 3, gws, NULL, name, err);
+}
+
+static int conv_tile(struct cd_cl_backend *be, const struct cd_exec_node *e,
+                     const struct conv_geo *g, const struct epi *p, int batch,
+                     struct cd_err *err)
+{
+    int vw = g->out[2] > 8 ? 16 : 8;
+    const char *name = vw == 16 ? "cd_conv_tile16" : "cd_conv_tile8";
+    cl_kernel k = cd_cl_kernel(be, name, err);
+    if (!k)
+        return err ? err->code : CD_EDEVICE;
+    cl_int rc = set_io(be, k, e, p);
+    cl_int v[] = { g->cin, g->in[1], g->in[2], g->cout, g->out[1], g->out[2],
+                   g->k[1], g->k[2], g->s[1], g->s[2], g->d[1], g->d[2],
+                   g->p[1], g->p[2], g->groups, p->act };
+    for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
+        SETARG(k, 11 + i, v[i]);
+    SETARG(k, 27, p->alpha);
+    SETARG(k, 28, p->beta);
+    if (cd_cl_check(rc, "clSetKernelArg(cd_conv_tile)", err))
+        return CD_EDEVICE;
+    size_t cog = (size_t)(g->cout / g->groups);
+    size_t gws[3] = { cdiv((size_t)g->out[2], (size_t)vw) * (size_t)g->out[1],
+                      (size_t)g->groups * cdiv(cog, 8), (size_t)batch };
+    return cd_cl_enqueue(be, k, 3, gws, NULL, name, err);
+}
+
+static int conv_direct(struct cd_cl_backend *be, const struct cd_exec_node *e,
+                       const struct conv_geo *g, const struct epi *p,
+                       int batch, struct cd_err *err)
+{
+    cl_kernel k = cd_cl_kernel(be, "cd_conv_direct", err);
+    if (!k)
+        return err ? err->code : CD_EDEVICE;
+    cl_int rc = set_io(be, k, e, p);
+    cl_int8 isz = { { g->cin, g->in[0], g->in[1], g->in[2] } };
+    cl_int8 osz = { { g->cout, g->out[0], g->out[1], g->out[2] } };
+    cl_int8 ksz = { { g->k[0], g->k[1], g->k[2] } };
+    cl_int8 st = { { g->s[0], g->s[1], g->s[2] } };
+    cl_int8 di = { { g->d[0], g->d[1], g->d[2] } };
+    cl_int8 pa = { { g->p[0], g->p[1], g->p[2] } };
+    cl_int groups = g->groups;
+    SETARG(k, 11, isz);
+    SETARG(k, 12, osz);
+    SETARG(k, 13, ksz);
+    SETARG(k, 14, st);
+    SETARG(k, 15, di);
+    SETARG(k, 16, pa);
+    SETARG(k, 17, groups);
+    SETARG(k, 18, p->act);
+    SETARG(k, 19, p->alpha);
+    SETARG(k, 20, p->beta);
+    if (cd_cl_check(rc, "clSetKernelArg(cd_conv_direct)", err))
+        return CD_EDEVICE;
+    size_t gws[3] = { (size_t)g->out[0] * g->out[1] * g->out[2],
+                      (size_t)g->cout, (size_t)batch };
+    return cd_cl_enqueue(be, k, 3, gws, NULL, "cd_conv_direct", err);
+}
+
+CD_CL_FN(conv)
+{
+    struct conv_geo g = { 0 };
+    struct epi p = { 0 };
+    int rc;
+    if (batch < 0)
+        return cd_err_set(err, CD_EINVAL, "%s: negative batch", e->name);
+    if ((rc = conv_geo(e, &g, err)) || (rc = epi_init(e, &p, err)))
+        return rc;
+    if (batch == 0)
+        return CD_OK;
+    bool pointwise = true;
+    for (int i = 0; i < 3; i++)
+        if (g.k[i] != 1 || g.s[i] != 1 || g.p[i] != 0)
+            pointwise = false;
+    if (pointwise)
+        return conv_gemm(be, e, &g, &p, batch, err);
+    if (g.nsp == 3)
+        return conv_direct(be, e, &g, &p, batch, err);
+    if (g.groups == g.cin && g.cout == g.cin)
+        return conv_depthwise(be, e, &g, &p, batch, err);
+    return conv_tile(be, e, &g, &p, batch, err);
+}
+
+CD_CL_FN(linear)
+{
+    struct epi p;
+    int rc;
+    const struct cd_shape *x = &e->in[0].shape, *w = &e->w[0].shape;
+    if (batch < 0 || x->ndim < 2 || w->ndim != 2 || !e->has_w[0])
+        return cd_err_set(err, CD_EINVAL, "%s: bad linear operands", e->name);
+    if ((rc = epi_init(e, &p, err)))
+        return rc;
+    int64_t K = x->dim[x->ndim - 1], N = w->dim[0], nx = cd_shape_numel(x);
+    if (K < 1 || w->dim[1] != K || nx < K || nx > MAX_ELEMS ||
+        cd_shape_numel(w) > MAX_ELEMS || cd_shape_numel(&e->out.shape) !=
+        nx / K * N)
+        return cd_err_set(err, CD_EINVAL, "%s: bad linear sizes", e->name);
+    int64_t rows = nx / K * batch;
+    if (rows == 0)
+        return CD_OK;
+    if (rows > MAX_ELEMS || rows * N > ((int64_t)1 << 40))
+        return cd_err_set(err, CD_ERANGE, "%s: linear too large", e->name);
+    bool gemv = rows < 4;
+    const char *name = gemv ? "cd_linear_gemv" : "cd_linear";
+    cl_kernel k = cd_cl_kernel(be, name, err);
+    if (!k)
+        return err ? err->code : CD_EDEVICE;
+    cl_int crc = set_io(be, k, e, &p);
+    cl_int v[] = { (cl_int)rows, (cl_int)K, (cl_int)N, p.act };
+    for (int i = 0; i < 4; i++) {
+        cl_int t = v[i];
+        if (crc == CL_SUCCESS)
+            crc = clSetKernelArg(k, 11 + i, sizeof t, &t);
+    }
+    if (crc == CL_SUCCESS)
+        crc = clSetKernelArg(k, 15, sizeof p.alpha, &p.alpha);
+    if (crc == CL_SUCCESS)
+        crc = clSetKernelArg(k, 16, sizeof p.beta, &p.beta);
+    if (cd_cl_check(crc, "clSetKernelArg(cd_linear)", err))
+        return CD_EDEVICE;
+    size_t gws[2] = { cdiv((size_t)N, gemv ? 8 : 4),
+                      cdiv((size_t)rows, gemv ? 1 : 4) };
+    return cd_cl_enqueue(be, k, 2, gws, NULL, name, err);
+}
+
+CD_CL_FN(matmul)
+{
+    const struct cd_shape *x = &e->in[0].shape, *y = &e->in[1].shape;
+    int r = x->ndim;
+    if (batch < 0 || e->n_in != 2 || r < 2 || y->ndim != r ||
+        e->out.shape.ndim != r)
+        return cd_err_set(err, CD_EINVAL, "%s: bad matmul operands", e->name);
+    int64_t M = x->dim[r - 2], K = x->dim[r - 1], N = y->dim[r - 1];
+    int64_t nx = cd_shape_numel(x), ny = cd_shape_numel(y),
+            no = cd_shape_numel(&e->out.shape);
+    if (M < 1 || K < 1 || N < 1 || y->dim[r - 2] != K || nx < 1 ||
+        nx > MAX_ELEMS || ny > MAX_ELEMS || no > MAX_ELEMS ||
+        ny / (K * N) != nx / (M * K) || no != nx / K * N)
+        return cd_err_set(err, CD_EINVAL, "%s: bad matmul sizes", e->name);
+    if (batch == 0)
+        return CD_OK;
+    struct gemm_args ga = {
+        .a = be->arena, .a_off = e->in[0].off, .lda = (cl_int)K,
+        .a_sb = (cl_ulong)(M * K),
+        .b = be->arena, .b_off = e->in[1].off, .ldb = (cl_int)N,
+        .b_sb = (cl_ulong)(K * N),
+        .bias = be->wpool, .res = be->arena,
+        .c = be->arena, .c_off = e->out.off, .ldc = (cl_int)N,
+        .c_sb = (cl_ulong)(M * N),
+        .m = (cl_int)M, .n = (cl_int)N, .k = (cl_int)K, .groups = 1,
+        .act = CD_ACT_NONE,
+        .nbatch = (size_t)(nx / (M * K)) * (size_t)batch,
+    };
+    return enqueue_gemm(be, &ga, err);
+}

@@ -1,0 +1,148 @@
+/* ops_cl_pool.c — OpenCL dispatch of maxpool/avgpool (cd_pool), adaptive
+ * average pooling and global average pooling (kernels/pool.cl). 1-D and 2-D
+ * inputs are mapped onto (d, h, w) with leading sizes 1. Only validates sizes,
+ * sets arguments and enqueues: no allocation, no blocking, never aborts. */
+#include "cl_backend.h"
+#include "ops_cl.h"
+
+#include <stdint.h>
+
+#define SETARG(k, i, v)                                                       \
+    do {                                                                      \
+        if (rc == CL_SUCCESS)                                                 \
+            rc = clSetKernelArg(k, i, sizeof(v), &(v));                       \
+    } while (0)
+
+#define MAX_ELEMS ((int64_t)INT32_MAX)
+
+/* (C, D, H, W) of a per-sample (1, C, *spatial) shape with 1..3 spatial
+ * dims, into v.s[0..3]. */
+static int shape4(const struct cd_shape *s, cl_int8 *v)
+{
+    int nsp = s->ndim - 2;
+    int64_t n = cd_shape_numel(s);
+    if (nsp < 1 || nsp > 3 || n < 1 || n > MAX_ELEMS)
+        return -1;
+    *v = (cl_int8){ { 0 } };
+    v->s[0] = (cl_int)s->dim[1];
+    for (int i = 0; i < 3; i++) {
+        int j = i - (3 - nsp);
+        v->s[1 + i] = j < 0 ? 1 : (cl_int)s->dim[2 + j];
+    }
+    return nsp;
+}
+
+/* Sets src, src_off, dst, dst_off, isz, osz (args 0..5). */
+static int set_common(struct cd_cl_backend *be, cl_kernel k,
+                      const struct cd_exec_node *e, cl_int8 *isz, cl_int8 *osz,
+                      struct cd_err *err)
+{
+    cl_int rc = CL_SUCCESS;
+    cl_ulong io = e->in[0].off, oo = e->out.off;
+    SETARG(k, 0, be->arena);
+    SETARG(k, 1, io);
+    SETARG(k, 2, be->arena);
+    SETARG(k, 3, oo);
+    SETARG(k, 4, *isz);
+    SETARG(k, 5, *osz);
+    return cd_cl_check(rc, "clSetKernelArg(pool)", err);
+}
+
+static int check_io(const struct cd_exec_node *e, int batch, cl_int8 *isz,
+                    cl_int8 *osz, struct cd_err *err)
+{
+    int nsp = shape4(&e->in[0].shape, isz);
+    if (batch < 0 || e->n_in < 1 || nsp < 0 ||
+        shape4(&e->out.shape, osz) != nsp || osz->s[0] != isz->s[0])
+        return cd_err_set(err, CD_EINVAL, "%s: bad pool shapes", e->name);
+    return CD_OK;
+}
+
+CD_CL_FN(pool)
+{
+    cl_int8 isz, osz, ksz = { { 0 } }, st = { { 0 } }, di = { { 0 } },
+                      pb = { { 0 } }, pe = { { 0 } };
+    int rc = check_io(e, batch, &isz, &osz, err);
+    if (rc)
+        return rc;
+    const struct cd_attrs *a = e->a;
+    int nsp = e->in[0].shape.ndim - 2;
+    for (int i = 0; i < 3; i++) {
+        int j = i - (3 - nsp);
+        ksz.s[i] = j < 0 ? 1 : a->kernel[j];
+        st.s[i] = j < 0 ? 1 : a->stride[j];
+        di.s[i] = j < 0 ? 1 : a->dilation[j];
+        pb.s[i] = j < 0 ? 0 : a->pad_begin[j];
+        pe.s[i] = j < 0 ? 0 : a->pad_end[j];
+        if (ksz.s[i] < 1 || st.s[i] < 1 || di.s[i] < 1 || pb.s[i] < 0 ||
+            pe.s[i] < 0)
+            return cd_err_set(err, CD_EINVAL, "%s: bad pool attributes",
+                              e->name);
+    }
+    if (batch == 0)
+        return CD_OK;
+    cl_kernel k = cd_cl_kernel(be, "cd_pool", err);
+    if (!k)
+        return err ? err->code : CD_EDEVICE;
+    if ((rc = set_common(be, k, e, &isz, &osz, err)))
+        return rc;
+    cl_int is_max = e->op == CD_OP_MAXPOOL, cip = a->count_include_pad != 0;
+    SETARG(k, 6, ksz); /* rc is CD_OK == CL_SUCCESS here */
+    SETARG(k, 7, st);
+    SETARG(k, 8, di);
+    SETARG(k, 9, pb);
+    SETARG(k, 10, pe);
+    SETARG(k, 11, is_max);
+    SETARG(k, 12, cip);
+    if (cd_cl_check(rc, "clSetKernelArg(cd_pool)", err))
+        return CD_EDEVICE;
+    size_t gws[3] = { (size_t)osz.s[1] * osz.s[2] * osz.s[3],
+                      (size_t)osz.s[0], (size_t)batch };
+    return cd_cl_enqueue(be, k, 3, gws, NULL, "cd_pool", err);
+}
+
+CD_CL_FN(adaptive_pool)
+{
+    cl_int8 isz, osz;
+    int rc = check_io(e, batch, &isz, &osz, err);
+    if (rc)
+        return rc;
+    if (batch == 0)
+        return CD_OK;
+    cl_kernel k = cd_cl_kernel(be, "cd_adaptive_avgpool", err);
+    if (!k)
+        return err ? err->code : CD_EDEVICE;
+    if ((rc = set_common(be, k, e, &isz, &osz, err)))
+        return rc;
+    size_t gws[3] = { (size_t)osz.s[1] * osz.s[2] * osz.s[3],
+                      (size_t)osz.s[0], (size_t)batch };
+    return cd_cl_enqueue(be, k, 3, gws, NULL, "cd_adaptive_avgpool", err);
+}
+
+CD_CL_FN(global_pool)
+{
+    const struct cd_shape *x = &e->in[0].shape;
+    int64_t n = cd_shape_numel(x);
+    if (batch < 0 || x->ndim < 3 || n < 1 || n > MAX_ELEMS ||
+        cd_shape_numel(&e->out.shape) != x->dim[1])
+        return cd_err_set(err, CD_EINVAL, "%s: bad global pool shapes",
+                          e->name);
+    if (batch == 0)
+        return CD_OK;
+    cl_kernel k = cd_cl_kernel(be, "cd_global_avgpool", err);
+    if (!k)
+        return err ? err->code : CD_EDEVICE;
+    cl_int rc = CL_SUCCESS;
+    cl_ulong io = e->in[0].off, oo = e->out.off;
+    cl_int C = (cl_int)x->dim[1], S = (cl_int)(n / x->dim[1]);
+    SETARG(k, 0, be->arena);
+    SETARG(k, 1, io);
+    SETARG(k, 2, be->arena);
+    SETARG(k, 3, oo);
+    SETARG(k, 4, C);
+    SETARG(k, 5, S);
+    if (cd_cl_check(rc, "clSetKernelArg(cd_global_avgpool)", err))
+        return CD_EDEVICE;
+    size_t gws[2] = { (size_t)C, (size_t)batch };
+    return cd_cl_enqueue(be, k, 2, gws, NULL, "cd_global_avgpool", err);
+}

@@ -1,0 +1,440 @@
+/* conv.cl — convolution kernels: a register-tiled direct kernel for 1-D/2-D
+ * (several output channels x 8 or 16 consecutive output x positions per
+ * work-item), a depthwise kernel (vectors along x, 4 output rows per
+ * work-item), and a generic one-output-per-work-item fallback (any rank up to
+ * 3-D, any stride/dilation/groups). Fused epilogue act(acc + bias + residual).
+ * Every tensor is (buffer, offset in floats); activation sample b lives at
+ * off + b * per-sample numel. Helpers are prefixed conv_ (one program holds
+ * every kernel file). Must not read outside the tensors it is given. */
+
+/* Same formulas as cd_act_apply in daemon/engine/ops.c (enum cd_act order). */
+#define CONV_ACT_BODY(T)                                                      \
+    switch (act) {                                                            \
+    case 1: return fmax(x, (T)0.0f);                                          \
+    case 2: return fmin(fmax(x, (T)0.0f), (T)6.0f);                           \
+    case 3: return select(alpha * x, x, x >= (T)0.0f);                        \
+    case 4: return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f));         \
+    case 5: return 0.5f * x * (1.0f + tanh(0.7978845608028654f *              \
+                                           (x + 0.044715f * x * x * x)));     \
+    case 6: return x / (1.0f + exp(-x));                                      \
+    case 7: return 1.0f / (1.0f + exp(-x));                                   \
+    case 8: return x * fmin(fmax(x + 3.0f, (T)0.0f), (T)6.0f) / 6.0f;         \
+    case 9: return fmin(fmax(x + 3.0f, (T)0.0f), (T)6.0f) / 6.0f;             \
+    case 10: return tanh(x);                                                  \
+    case 11: return fmin(fmax(x, (T)alpha), (T)beta);                         \
+    default: return x;                                                        \
+    }
+
+static inline float conv_act(float x, int act, float alpha, float beta)
+{
+    CONV_ACT_BODY(float)
+}
+static inline float8 conv_act8(float8 x, int act, float alpha, float beta)
+{
+    CONV_ACT_BODY(float8)
+}
+static inline float16 conv_act16(float16 x, int act, float alpha, float beta)
+{
+    CONV_ACT_BODY(float16)
+}
+
+/* No private arrays in these helpers or the kernels: POCL then keeps a
+ * kernel's vectors in registers (an array of 16 floats halved throughput).
+ * Input vector: lane l = row[ix + l * sx], 0 outside [0, W). */
+#define CONV_LANES16 (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#define CONV_LANES8 (int8)(0, 1, 2, 3, 4, 5, 6, 7)
+static inline float16 conv_gather16(global const float *row, int ix, int sx,
+                                    int W)
+{
+    int16 x = ix + CONV_LANES16 * sx;
+    int16 c = clamp(x, 0, W - 1);
+    float16 v = (float16)(row[c.s0], row[c.s1], row[c.s2], row[c.s3],
+                          row[c.s4], row[c.s5], row[c.s6], row[c.s7],
+                          row[c.s8], row[c.s9], row[c.sa], row[c.sb],
+                          row[c.sc], row[c.sd], row[c.se], row[c.sf]);
+    return select((float16)0.0f, v, x >= 0 && x < W);
+}
+static inline float8 conv_gather8(global const float *row, int ix, int sx,
+                                  int W)
+{
+    int8 x = ix + CONV_LANES8 * sx;
+    int8 c = clamp(x, 0, W - 1);
+    float8 v = (float8)(row[c.s0], row[c.s1], row[c.s2], row[c.s3],
+                        row[c.s4], row[c.s5], row[c.s6], row[c.s7]);
+    return select((float8)0.0f, v, x >= 0 && x < W);
+}
+
+/* First n (< VW) lanes of v to p. */
+static inline void conv_store_part16(float16 v, global float *p, int n)
+{
+    if (n > 0) p[0] = v.s0;
+    if (n > 1) p[1] = v.s1;
+    if (n > 2) p[2] = v.s2;
+    if (n > 3) p[3] = v.s3;
+    if (n > 4) p[4] = v.s4;
+    if (n > 5) p[5] = v.s5;
+    if (n > 6) p[6] = v.s6;
+    if (n > 7) p[7] = v.s7;
+    if (n > 8) p[8] = v.s8;
+    if (n > 9) p[9] = v.s9;
+    if (n > 10) p[10] = v.sa;
+    if (n > 11) p[11] = v.sb;
+    if (n > 12) p[12] = v.sc;
+    if (n > 13) p[13] = v.sd;
+    if (n > 14) p[14] = v.se;
+}
+static inline void conv_store_part8(float8 v, global float *p, int n)
+{
+    if (n > 0) p[0] = v.s0;
+    if (n > 1) p[1] = v.s1;
+    if (n > 2) p[2] = v.s2;
+    if (n > 3) p[3] = v.s3;
+    if (n > 4) p[4] = v.s4;
+    if (n > 5) p[5] = v.s5;
+    if (n > 6) p[6] = v.s6;
+}
+
+/* Fast in-bounds loads (stride 1 or 2) and the bounds test they need. */
+static inline float16 conv_load16(global const float *p, int sx)
+{
+    if (sx == 1)
+        return vload16(0, p);
+    return (float16)(vload16(0, p).even, vload16(0, p + 16).even);
+}
+static inline float8 conv_load8(global const float *p, int sx)
+{
+    if (sx == 1)
+        return vload8(0, p);
+    return (float8)(vload8(0, p).even, vload8(0, p + 8).even);
+}
+
+/* Border load: lane l = row[ix + l * sx], 0 outside [0, W). When the whole
+ * loaded window (offset rel from the tensor slice start, lo <= rel, rel +
+ * span < hi) lies inside the tensor, a vector load plus a lane mask; else a
+ * gather. */
+static inline float16 conv_bload16(global const float *row, int ix, int sx,
+                                   int W, long rel, long lo, long hi)
+{
+    int16 x = ix + CONV_LANES16 * sx;
+    if (sx <= 2 && rel >= lo && rel + 16 * sx - 1 < hi)
+        return select((float16)0.0f, conv_load16(row + ix, sx),
+                      x >= 0 && x < W);
+    return conv_gather16(row, ix, sx, W);
+}
+static inline float8 conv_bload8(global const float *row, int ix, int sx,
+                                 int W, long rel, long lo, long hi)
+{
+    int8 x = ix + CONV_LANES8 * sx;
+    if (sx <= 2 && rel >= lo && rel + 8 * sx - 1 < hi)
+        return select((float8)0.0f, conv_load8(row + ix, sx),
+                      x >= 0 && x < W);
+    return conv_gather8(row, ix, sx, W);
+}
+
+/* Epilogue of one VW-lane output vector r (bias already added): + residual,
+ * activation, store of the first n lanes (n == VW: full vector stores). */
+#define CONV_OUT_FN(NAME, VT, VW, VLOAD, VSTORE, GATHERV, ACTV, STOREP)       \
+static inline void NAME(VT r, global const float *res, int has_res,           \
+                        global float *dst, int n, int act, float alpha,       \
+                        float beta)                                           \
+{                                                                             \
+    if (has_res)                                                              \
+        r += n == VW ? VLOAD(0, res) : GATHERV(res, 0, 1, n);                 \
+    r = ACTV(r, act, alpha, beta);                                            \
+    if (n == VW)                                                              \
+        VSTORE(r, 0, dst);                                                    \
+    else                                                                      \
+        STOREP(r, dst, n);                                                    \
+}
+CONV_OUT_FN(conv_out16, float16, 16, vload16, vstore16, conv_gather16,
+            conv_act16, conv_store_part16)
+CONV_OUT_FN(conv_out8, float8, 8, vload8, vstore8, conv_gather8, conv_act8,
+            conv_store_part8)
+
+/* Explicit unrolling (X-macros): accumulators stay in registers. */
+#define CONV_CO8(X, A) X(0, A) X(1, A) X(2, A) X(3, A) X(4, A) X(5, A)       \
+                       X(6, A) X(7, A)
+#define CONV_R4(X, A) X(0, A) X(1, A) X(2, A) X(3, A)
+#define CONV_TDECL(j, VT)                                                     \
+    int wo##j = min(j, nco - 1) * wco;                                        \
+    VT acc##j = (VT)0.0f;
+#define CONV_TFMA(j, VT) acc##j = fma((VT)wr[wo##j + kx], v, acc##j);
+#define CONV_TOUT(j, OUTF)                                                    \
+    if (j < nco) {                                                            \
+        ulong o = b * out_n + ((ulong)(co0 + j) * OH + oy) * OW + ox0;        \
+        OUTF(acc##j + (has_bias ? bias[co0 + j] : 0.0f), res + res_off + o,   \
+             has_res, dst + dst_off + o, n, act, alpha, beta);                \
+    }
+
+/* Register-tiled direct convolution, 2-D (1-D as H == 1).
+ * in is (N, Cin, H, W), weight (Cout, Cin/groups, KH, KW), out and residual
+ * (N, Cout, OH, OW). gws = (ceil(OW/VW) * OH, groups * ceil(Cout_g/8), N).
+ * Each work-item: 8 output channels of one group x VW output x positions of
+ * one output row. Inputs load as vectors (in range: vload; at borders: a
+ * masked vload, or a gather), weights as broadcast scalars. */
+#define CONV_TILE_KERNEL(NAME, VT, VW, LOADV, BLOADV, OUTF)                  \
+__kernel void NAME(global const float *src, ulong src_off,                    \
+                   global const float *wp, ulong w_off, ulong b_off,          \
+                   int has_bias, global const float *res, ulong res_off,      \
+                   int has_res, global float *dst, ulong dst_off,             \
+                   int Cin, int H, int W, int Cout, int OH, int OW,           \
+                   int KH, int KW, int sy, int sx, int dy, int dx, int py,    \
+                   int px, int groups, int act, float alpha, float beta)      \
+{                                                                             \
+    int ntx = (OW + VW - 1) / VW;                                             \
+    int t0 = get_global_id(0), t1 = get_global_id(1), b = get_global_id(2);   \
+    int oy = t0 / ntx, ox0 = (t0 % ntx) * VW;                                 \
+    int cog = Cout / groups, cig = Cin / groups;                              \
+    int ntc = (cog + 7) / 8;                                                  \
+    int g = t1 / ntc, ct = t1 % ntc;                                          \
+    if (oy >= OH || g >= groups)                                              \
+        return;                                                               \
+    int co0 = g * cog + ct * 8;                                               \
+    int nco = min(8, cog - ct * 8);                                           \
+    ulong in_n = (ulong)Cin * H * W, out_n = (ulong)Cout * OH * OW;           \
+    global const float *in = src + src_off + b * in_n +                       \
+                             (ulong)g * cig * H * W;                          \
+    int wco = cig * KH * KW;                                                  \
+    global const float *wt = wp + w_off + (ulong)co0 * wco;                   \
+    CONV_CO8(CONV_TDECL, VT)                                                  \
+    int ix0 = ox0 * sx - px;                                                  \
+    int span = (sx <= 2 ? VW * sx - 1 : (VW - 1) * sx) + (KW - 1) * dx;       \
+    bool xfast = ix0 >= 0 && ix0 + span < W && sx <= 2;                       \
+    long lo = -(long)g * cig * H * W, hi = (long)in_n + lo;                   \
+    int iyb = oy * sy - py;                                                   \
+    for (int ci = 0; ci < cig; ci++) {                                        \
+        for (int ky = 0; ky < KH; ky++) {                                     \
+            int iy = iyb + ky * dy;                                           \
+            if (iy < 0 || iy >= H)                                            \
+                continue;                                                     \
+            global const float *row = in + ((ulong)ci * H + iy) * W;          \
+            global const float *wr = wt + (ci * KH + ky) * KW;                \
+            if (xfast) {                                                      \
+                for (int kx = 0; kx < KW; kx++) {                             \
+                    VT v = LOADV(row + ix0 + kx * dx, sx);                    \
+                    CONV_CO8(CONV_TFMA, VT)                                   \
+                }                                                             \
+            } else {                                                          \
+                long rrow = ((long)ci * H + iy) * W;                          \
+                for (int kx = 0; kx < KW; kx++) {                             \
+                    int ix = ix0 + kx * dx;                                   \
+                    VT v = BLOADV(row, ix, sx, W, rrow + ix, lo, hi);         \
+                    CONV_CO8(CONV_TFMA, VT)                                   \
+                }                                                             \
+            }                                                                 \
+        }                                                                     \
+    }                                                                         \
+    global const float *bias = wp + b_off;                                    \
+    int n = min(VW, OW - ox0);                                                \
+    CONV_CO8(CONV_TOUT, OUTF)                                                 \
+}
+
+CONV_TILE_KERNEL(cd_conv_tile16, float16, 16, conv_load16, conv_bload16,
+                 conv_out16)
+
+/* The tiled kernel for narrow rows: the 16 lanes are 8 output x positions of
+ * 2 consecutive output rows. gws = (ceil(OW/8) * ceil(OH/2),
+ * groups * ceil(Cout_g/8), N); arguments as cd_conv_tile16. */
+#define CONV_T2OUT(j, unused)                                                 \
+    if (j < nco) {                                                            \
+        float bj = has_bias ? bias[co0 + j] : 0.0f;                           \
+        ulong o = b * out_n + ((ulong)(co0 + j) * OH + oy) * OW + ox0;        \
+        conv_out8(acc##j.lo + bj, res + res_off + o, has_res,                 \
+                  dst + dst_off + o, n, act, alpha, beta);                    \
+        if (oy + 1 < OH)                                                      \
+            conv_out8(acc##j.hi + bj, res + res_off + o + OW, has_res,        \
+                      dst + dst_off + o + OW, n, act, alpha, beta);           \
+    }
+__kernel void cd_conv_tile2x8(global const float *src, ulong src_off,
+                              global const float *wp, ulong w_off,
+                              ulong b_off, int has_bias,
+                              global const float *res, ulong res_off,
+                              int has_res, global float *dst, ulong dst_off,
+                              int Cin, int H, int W, int Cout, int OH, int OW,
+                              int KH, int KW, int sy, int sx, int dy, int dx,
+                              int py, int px, int groups, int act,
+                              float alpha, float beta)
+{
+    int ntx = (OW + 7) / 8;
+    int t0 = get_global_id(0), t1 = get_global_id(1), b = get_global_id(2);
+    int oy = (t0 / ntx) * 2, ox0 = (t0 % ntx) * 8;
+    int cog = Cout / groups, cig = Cin / groups;
+    int ntc = (cog + 7) / 8;
+    int g = t1 / ntc, ct = t1 % ntc;
+    if (oy >= OH || g >= groups)
+        return;
+    int co0 = g * cog + ct * 8;
+    int nco = min(8, cog - ct * 8);
+    ulong in_n = (ulong)Cin * H * W, out_n = (ulong)Cout * OH * OW;
+    global const float *in = src + src_off + b * in_n +
+                             (ulong)g * cig * H * W;
+    int wco = cig * KH * KW;
+    global const float *wt = wp + w_off + (ulong)co0 * wco;
+    CONV_CO8(CONV_TDECL, float16)
+    int ix0 = ox0 * sx - px;
+    int span = (sx <= 2 ? 8 * sx - 1 : 7 * sx) + (KW - 1) * dx;
+    bool xfast = ix0 >= 0 && ix0 + span < W && sx <= 2;
+    long lo = -(long)g * cig * H * W, hi = (long)in_n + lo;
+    bool has1 = oy + 1 < OH;
+    int iyb = oy * sy - py;
+    for (int ci = 0; ci < cig; ci++) {
+        for (int ky = 0; ky < KH; ky++) {
+            int iy = iyb + ky * dy, iy1 = iy + sy;
+            bool ok0 = iy >= 0 && iy < H, ok1 = has1 && iy1 >= 0 && iy1 < H;
+            if (!ok0 && !ok1)
+                continue;
+            long r0 = ((long)ci * H + iy) * W, r1 = r0 + (long)sy * W;
+            global const float *row0 = in + r0, *row1 = in + r1;
+            global const float *wr = wt + (ci * KH + ky) * KW;
+            if (xfast && ok0 && ok1) {
+                for (int kx = 0; kx < KW; kx++) {
+                    int ix = ix0 + kx * dx;
+                    float16 v = (float16)(conv_load8(row0 + ix, sx),
+                                          conv_load8(row1 + ix, sx));
+                    CONV_CO8(CONV_TFMA, float16)
+                }
+            } else {
+                for (int kx = 0; kx < KW; kx++) {
+                    int ix = ix0 + kx * dx;
+                    float8 h0 = ok0 ? conv_bload8(row0, ix, sx, W, r0 + ix,
+                                                  lo, hi) : (float8)0.0f;
+                    float8 h1 = ok1 ? conv_bload8(row1, ix, sx, W, r1 + ix,
+                                                  lo, hi) : (float8)0.0f;
+                    float16 v = (float16)(h0, h1);
+                    CONV_CO8(CONV_TFMA, float16)
+                }
+            }
+        }
+    }
+    global const float *bias = wp + b_off;
+    int n = min(8, OW - ox0);
+    CONV_CO8(CONV_T2OUT, 0)
+}
+
+#define CONV_DDECL(r, VT)                                                     \
+    VT acc##r = (VT)0.0f;                                                     \
+    int iy##r = (oy0 + r) * sy - py;                                          \
+    bool ok##r = oy0 + r < OH;
+#define CONV_DROW(r, VT)                                                      \
+    if (ok##r && iy##r + ky * dy >= 0 && iy##r + ky * dy < H) {               \
+        global const float *row = in + (ulong)(iy##r + ky * dy) * W;          \
+        if (xfast) {                                                          \
+            for (int kx = 0; kx < KW; kx++)                                   \
+                acc##r = fma((VT)wr[kx], CONV_DW_LOAD(row + ix0 + kx * dx, sx),      \
+                             acc##r);                                         \
+        } else {                                                              \
+            for (int kx = 0; kx < KW; kx++) {                                 \
+                int ix = ix0 + kx * dx;                                       \
+                VT v = CONV_DW_BLOAD(row, ix, sx, W,                          \
+                                     (long)(iy##r + ky * dy) * W + ix, lo, hi); \
+                acc##r = fma((VT)wr[kx], v, acc##r);                          \
+            }                                                                 \
+        }                                                                     \
+    }
+#define CONV_DOUT(r, OUTF)                                                    \
+    if (ok##r) {                                                              \
+        ulong o = b * out_n + ((ulong)c * OH + oy0 + r) * OW + ox0;           \
+        OUTF(acc##r + bv, res + res_off + o, has_res, dst + dst_off + o, n,   \
+             act, alpha, beta);                                               \
+    }
+
+/* Depthwise convolution (groups == Cin == Cout), loads through
+ * CONV_DW_LOAD/CONV_DW_BLOAD defined around each instantiation: in/out (N, C, H, W), weight
+ * (C, 1, KH, KW). gws = (ceil(OW/VW) * ceil(OH/4), C, N). Each work-item:
+ * VW output x positions of 4 output rows (4 independent FMA chains). */
+#define CONV_DW_KERNEL(NAME, VT, VW, OUTF)                                    \
+__kernel void NAME(global const float *src, ulong src_off,                    \
+                   global const float *wp, ulong w_off, ulong b_off,          \
+                   int has_bias, global const float *res, ulong res_off,      \
+                   int has_res, global float *dst, ulong dst_off,             \
+                   int C, int H, int W, int OH, int OW, int KH, int KW,       \
+                   int sy, int sx, int dy, int dx, int py, int px, int act,   \
+                   float alpha, float beta)                                   \
+{                                                                             \
+    int ntx = (OW + VW - 1) / VW;                                             \
+    int t0 = get_global_id(0), c = get_global_id(1), b = get_global_id(2);    \
+    int oy0 = (t0 / ntx) * 4, ox0 = (t0 % ntx) * VW;                          \
+    if (oy0 >= OH)                                                            \
+        return;                                                               \
+    ulong in_n = (ulong)C * H * W, out_n = (ulong)C * OH * OW;                \
+    global const float *in = src + src_off + b * in_n + (ulong)c * H * W;     \
+    global const float *wt = wp + w_off + (ulong)c * KH * KW;                 \
+    CONV_R4(CONV_DDECL, VT)                                                   \
+    int ix0 = ox0 * sx - px;                                                  \
+    int span = (sx <= 2 ? VW * sx - 1 : (VW - 1) * sx) + (KW - 1) * dx;       \
+    bool xfast = ix0 >= 0 && ix0 + span < W && sx <= 2;                       \
+    long lo = -(long)c * H * W, hi = (long)in_n + lo;                         \
+    for (int ky = 0; ky < KH; ky++) {                                         \
+        global const float *wr = wt + ky * KW;                                \
+        CONV_R4(CONV_DROW, VT)                                                \
+    }                                                                         \
+    float bv = has_bias ? wp[b_off + c] : 0.0f;                               \
+    int n = min(VW, OW - ox0);                                                \
+    CONV_R4(CONV_DOUT, OUTF)                                                  \
+}
+
+#define CONV_DW_LOAD conv_load16
+#define CONV_DW_BLOAD conv_bload16
+CONV_DW_KERNEL(cd_conv_dw16, float16, 16, conv_out16)
+#undef CONV_DW_LOAD
+#undef CONV_DW_BLOAD
+#define CONV_DW_LOAD conv_load8
+#define CONV_DW_BLOAD conv_bload8
+CONV_DW_KERNEL(cd_conv_dw8, float8, 8, conv_out8)
+#undef CONV_DW_LOAD
+#undef CONV_DW_BLOAD
+
+/* Generic direct convolution, 3-D (1-D/2-D with leading sizes 1), any stride,
+ * dilation, padding and groups; one output element per work-item.
+ * in (N, Cin, D, H, W), weight (Cout, Cin/groups, KD, KH, KW), out/residual
+ * (N, Cout, OD, OH, OW). gws = (OD * OH * OW, Cout, N). */
+__kernel void cd_conv_direct(global const float *src, ulong src_off,
+                             global const float *wp, ulong w_off, ulong b_off,
+                             int has_bias, global const float *res,
+                             ulong res_off, int has_res, global float *dst,
+                             ulong dst_off, int8 isz, int8 osz, int8 ksz,
+                             int8 strd, int8 dil, int8 pad, int groups,
+                             int act, float alpha, float beta)
+{
+    /* isz = (Cin, D, H, W), osz = (Cout, OD, OH, OW), ksz = (KD, KH, KW);
+     * strd/dil/pad = (d, h, w) */
+    int p = get_global_id(0), co = get_global_id(1), b = get_global_id(2);
+    int Cin = isz.s0, D = isz.s1, H = isz.s2, W = isz.s3;
+    int Cout = osz.s0, OD = osz.s1, OH = osz.s2, OW = osz.s3;
+    if (p >= OD * OH * OW)
+        return;
+    int ox = p % OW, oy = (p / OW) % OH, oz = p / (OW * OH);
+    int cig = Cin / groups, cog = Cout / groups, g = co / cog;
+    ulong in_n = (ulong)Cin * D * H * W, out_n = (ulong)Cout * OD * OH * OW;
+    global const float *in = src + src_off + b * in_n +
+                             (ulong)g * cig * D * H * W;
+    global const float *wt = wp + w_off +
+                             (ulong)co * cig * ksz.s0 * ksz.s1 * ksz.s2;
+    float acc = 0.0f;
+    for (int ci = 0; ci < cig; ci++)
+        for (int kz = 0; kz < ksz.s0; kz++) {
+            int iz = oz * strd.s0 - pad.s0 + kz * dil.s0;
+            if (iz < 0 || iz >= D)
+                continue;
+            for (int ky = 0; ky < ksz.s1; ky++) {
+                int iy = oy * strd.s1 - pad.s1 + ky * dil.s1;
+                if (iy < 0 || iy >= H)
+                    continue;
+                global const float *row =
+                    in + (((ulong)ci * D + iz) * H + iy) * W;
+                global const float *wr =
+                    wt + ((ci * ksz.s0 + kz) * ksz.s1 + ky) * ksz.s2;
+                for (int kx = 0; kx < ksz.s2; kx++) {
+                    int ix = ox * strd.s2 - pad.s2 + kx * dil.s2;
+                    if (ix >= 0 && ix < W)
+                        acc = fma(wr[kx], row[ix], acc);
+                }
+            }
+        }
+    if (has_bias)
+        acc += wp[b_off + co];
+    ulong o = b * out_n + (ulong)co * OD * OH * OW + p;
+    if (has_res)
+        acc += res[res_off + o];
+    dst[dst_off + o] = conv_act(acc, act, alpha, beta);
+}

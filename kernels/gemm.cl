@@ -1,0 +1,168 @@
+/* gemm.cl — register-tiled matrix products: cd_matmul (C = A B with A
+ * broadcast as scalars and B loaded as float16 rows; 1x1 convolution and
+ * matmul) and cd_linear / cd_linear_gemv (y = x W^T, both operands
+ * contiguous along K, float16 partial sums). Fused epilogue act(acc + bias +
+ * residual) via conv_act* from conv.cl. Helpers are prefixed gemm_; nothing
+ * here reads outside the matrices it is given. */
+
+/* Unrolls X over the GEMM_MT = 8 rows of a tile: explicit variables, not
+ * arrays, so that POCL keeps the accumulators in registers. */
+#define GEMM_MT 8
+#define GEMM_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+/* C (M x N, ldc) = A (M x K, lda) * B (K x N, ldb), for nb * groups
+ * problems: problem z = (b, g) = (z / groups, z % groups) starts at
+ * off + b * s_b + g * s_g in each operand; bias[g * M + row] when has_bias;
+ * residual laid out as C. gws = (ceil(N/16), ceil(M/GEMM_MT), nb * groups). */
+__kernel void cd_matmul(global const float *A, ulong a_off, int lda,
+                        ulong a_sb, ulong a_sg,
+                        global const float *B, ulong b_off, int ldb,
+                        ulong b_sb, ulong b_sg,
+                        global const float *bias, ulong bias_off,
+                        int has_bias, global const float *res,
+                        ulong res_off, int has_res, global float *C,
+                        ulong c_off, int ldc, ulong c_sb, ulong c_sg,
+                        int M, int N, int K, int groups, int act,
+                        float alpha, float beta)
+{
+    int n0 = get_global_id(0) * 16, m0 = get_global_id(1) * GEMM_MT;
+    int z = get_global_id(2), bz = z / groups, g = z % groups;
+    if (n0 >= N || m0 >= M)
+        return;
+    int mrem = min(GEMM_MT, M - m0), nrem = min(16, N - n0);
+    global const float *a = A + a_off + bz * a_sb + g * a_sg + (ulong)m0 * lda;
+    global const float *bp = B + b_off + bz * b_sb + g * b_sg + n0;
+#define GEMM_DECL(i)                                                          \
+    global const float *a##i = a + min(i, mrem - 1) * lda;                    \
+    float16 c##i = (float16)0.0f;
+#define GEMM_FMA(i) c##i = fma((float16)a##i[k], v, c##i);
+    GEMM_ROWS(GEMM_DECL)
+    if (nrem == 16) {
+        for (int k = 0; k < K; k++) {
+            float16 v = vload16(0, bp + (ulong)k * ldb);
+            GEMM_ROWS(GEMM_FMA)
+        }
+    } else {
+        for (int k = 0; k < K; k++) {
+            float16 v = conv_gather16(bp + (ulong)k * ldb, 0, 1, nrem);
+            GEMM_ROWS(GEMM_FMA)
+        }
+    }
+    ulong cb = bz * c_sb + g * c_sg + (ulong)m0 * ldc + n0;
+    global const float *bs = bias + bias_off + g * M + m0;
+#define GEMM_STORE(i)                                                         \
+    if (i < mrem) {                                                           \
+        ulong o = cb + (ulong)i * ldc;                                        \
+        conv_out16(c##i + (has_bias ? bs[i] : 0.0f), res + res_off + o,       \
+                   has_res, C + c_off + o, nrem, act, alpha, beta);           \
+    }
+    GEMM_ROWS(GEMM_STORE)
+#undef GEMM_DECL
+#undef GEMM_FMA
+#undef GEMM_STORE
+}
+
+static inline float gemm_hsum(float16 v)
+{
+    float8 a = v.lo + v.hi;
+    float4 b = a.lo + a.hi;
+    float2 c = b.lo + b.hi;
+    return c.x + c.y;
+}
+
+/* y (rows x N) = x (rows x K) W^T, W (N x K): float16 partial sums along K,
+ * reduced at the end. cd_linear: 4 rows x 4 outputs per work-item, gws =
+ * (ceil(N/4), ceil(rows/4)); cd_linear_gemv: 1 row x 8 outputs, gws =
+ * (ceil(N/8), rows). Rows/outputs past the end are clamped and not stored. */
+#define GEMM_LIN_ARGS                                                         \
+    global const float *x, ulong x_off, global const float *wp, ulong w_off,  \
+        ulong b_off, int has_bias, global const float *res, ulong res_off,    \
+        int has_res, global float *dst, ulong dst_off, int rows, int K,       \
+        int N, int act, float alpha, float beta
+#define GEMM_LIN_OUT(r, j, acc)                                               \
+    if (r < rrem && j < orem) {                                               \
+        float y = gemm_hsum(acc);                                             \
+        ulong o = (ulong)(r0 + r) * N + o0 + j;                               \
+        if (has_bias)                                                         \
+            y += wp[b_off + o0 + j];                                          \
+        if (has_res)                                                          \
+            y += res[res_off + o];                                            \
+        dst[dst_off + o] = conv_act(y, act, alpha, beta);                     \
+    }
+#define GEMM_LIN_PROLOGUE(RT, OT)                                             \
+    int o0 = get_global_id(0) * OT, r0 = get_global_id(1) * RT;               \
+    if (o0 >= N || r0 >= rows)                                                \
+        return;                                                               \
+    int orem = min(OT, N - o0), rrem = min(RT, rows - r0);                    \
+    global const float *xb = x + x_off;                                       \
+    global const float *wb = wp + w_off;
+#define GEMM_XP(r) global const float *x##r = xb + (ulong)(r0 + min(r, rrem - 1)) * K;
+#define GEMM_WP(j) global const float *w##j = wb + (ulong)(o0 + min(j, orem - 1)) * K;
+/* LD(p) loads 16 floats of K from p + k (full or tail). */
+#define GEMM_LIN4_STEP(LD)                                                    \
+    {                                                                         \
+        float16 u0 = LD(x0), u1 = LD(x1), u2 = LD(x2), u3 = LD(x3), v;        \
+        v = LD(w0);                                                           \
+        a00 = fma(u0, v, a00); a10 = fma(u1, v, a10);                         \
+        a20 = fma(u2, v, a20); a30 = fma(u3, v, a30);                         \
+        v = LD(w1);                                                           \
+        a01 = fma(u0, v, a01); a11 = fma(u1, v, a11);                         \
+        a21 = fma(u2, v, a21); a31 = fma(u3, v, a31);                         \
+        v = LD(w2);                                                           \
+        a02 = fma(u0, v, a02); a12 = fma(u1, v, a12);                         \
+        a22 = fma(u2, v, a22); a32 = fma(u3, v, a32);                         \
+        v = LD(w3);                                                           \
+        a03 = fma(u0, v, a03); a13 = fma(u1, v, a13);                         \
+        a23 = fma(u2, v, a23); a33 = fma(u3, v, a33);                         \
+    }
+#define GEMM_LD_FULL(p) vload16(0, p + k)
+#define GEMM_LD_TAIL(p) conv_gather16(p + k, 0, 1, K - k)
+
+__kernel void cd_linear(GEMM_LIN_ARGS)
+{
+    GEMM_LIN_PROLOGUE(4, 4)
+    GEMM_XP(0) GEMM_XP(1) GEMM_XP(2) GEMM_XP(3)
+    GEMM_WP(0) GEMM_WP(1) GEMM_WP(2) GEMM_WP(3)
+    float16 a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f, a10 = 0.0f,
+            a11 = 0.0f, a12 = 0.0f, a13 = 0.0f, a20 = 0.0f, a21 = 0.0f,
+            a22 = 0.0f, a23 = 0.0f, a30 = 0.0f, a31 = 0.0f, a32 = 0.0f,
+            a33 = 0.0f;
+    int k = 0;
+    for (; k + 16 <= K; k += 16)
+        GEMM_LIN4_STEP(GEMM_LD_FULL)
+    if (k < K)
+        GEMM_LIN4_STEP(GEMM_LD_TAIL)
+    GEMM_LIN_OUT(0, 0, a00) GEMM_LIN_OUT(0, 1, a01) GEMM_LIN_OUT(0, 2, a02)
+    GEMM_LIN_OUT(0, 3, a03) GEMM_LIN_OUT(1, 0, a10) GEMM_LIN_OUT(1, 1, a11)
+    GEMM_LIN_OUT(1, 2, a12) GEMM_LIN_OUT(1, 3, a13) GEMM_LIN_OUT(2, 0, a20)
+    GEMM_LIN_OUT(2, 1, a21) GEMM_LIN_OUT(2, 2, a22) GEMM_LIN_OUT(2, 3, a23)
+    GEMM_LIN_OUT(3, 0, a30) GEMM_LIN_OUT(3, 1, a31) GEMM_LIN_OUT(3, 2, a32)
+    GEMM_LIN_OUT(3, 3, a33)
+}
+
+#define GEMM_GEMV_STEP(LD)                                                    \
+    {                                                                         \
+        float16 u = LD(x0);                                                   \
+        a0 = fma(u, LD(w0), a0); a1 = fma(u, LD(w1), a1);                     \
+        a2 = fma(u, LD(w2), a2); a3 = fma(u, LD(w3), a3);                     \
+        a4 = fma(u, LD(w4), a4); a5 = fma(u, LD(w5), a5);                     \
+        a6 = fma(u, LD(w6), a6); a7 = fma(u, LD(w7), a7);                     \
+    }
+
+__kernel void cd_linear_gemv(GEMM_LIN_ARGS)
+{
+    GEMM_LIN_PROLOGUE(1, 8)
+    GEMM_XP(0)
+    GEMM_WP(0) GEMM_WP(1) GEMM_WP(2) GEMM_WP(3)
+    GEMM_WP(4) GEMM_WP(5) GEMM_WP(6) GEMM_WP(7)
+    float16 a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f, a4 = 0.0f, a5 = 0.0f,
+            a6 = 0.0f, a7 = 0.0f;
+    int k = 0;
+    for (; k + 16 <= K; k += 16)
+        GEMM_GEMV_STEP(GEMM_LD_FULL)
+    if (k < K)
+        GEMM_GEMV_STEP(GEMM_LD_TAIL)
+    GEMM_LIN_OUT(0, 0, a0) GEMM_LIN_OUT(0, 1, a1) GEMM_LIN_OUT(0, 2, a2)
+    GEMM_LIN_OUT(0, 3, a3) GEMM_LIN_OUT(0, 4, a4) GEMM_LIN_OUT(0, 5, a5)
+    GEMM_LIN_OUT(0, 6, a6) GEMM_LIN_OUT(0, 7, a7)
+}

@@ -1,0 +1,222 @@
+/* norm.cl — normalisation kernels: inference batchnorm (cd_batchnorm),
+ * layernorm over a middle axis or the last dim (cd_layernorm,
+ * cd_layernorm_rows) and softmax likewise (cd_softmax, cd_softmax_rows).
+ * A tensor is viewed as (outer, len, inner): "rows" kernels reduce contiguous
+ * runs (inner == 1), one work-item per row; "cols" kernels reduce with stride
+ * inner, one work-item per 8 adjacent columns. Helpers are prefixed nrm_. */
+
+/* x is (outer, C, inner); out = (x - mean[c]) / sqrt(var[c] + eps) * w[c]
+ * + b[c]. Global size ceil(n / 8), n = outer * C * inner. */
+kernel void cd_batchnorm(global float *out, ulong out_off,
+                         global const float *in, ulong in_off,
+                         global const float *wp, ulong w_off, ulong b_off,
+                         ulong m_off, ulong v_off,
+                         uint n, uint inner, uint C, float eps)
+{
+    uint i = (uint)get_global_id(0) * 8u;
+    global float *o = out + out_off;
+    global const float *x = in + in_off;
+    if (i + 8u <= n && inner % 8u == 0u) {
+        uint c = (i / inner) % C;
+        float s = wp[w_off + c] / sqrt(wp[v_off + c] + eps);
+        float8 v = (vload8(0, x + i) - wp[m_off + c]) * s + wp[b_off + c];
+        vstore8(v, 0, o + i);
+        return;
+    }
+    uint end = min(i + 8u, n);
+    for (; i < end; i++) {
+        uint c = (i / inner) % C;
+        float s = wp[w_off + c] / sqrt(wp[v_off + c] + eps);
+        o[i] = (x[i] - wp[m_off + c]) * s + wp[b_off + c];
+    }
+}
+
+/* Rows of len contiguous floats: out = (x - mean) / sqrt(var + eps) * w + b,
+ * w and b (len) optional (has_w, has_b). One work-item per row. */
+kernel void cd_layernorm_rows(global float *out, ulong out_off,
+                              global const float *in, ulong in_off,
+                              global const float *wp, ulong w_off,
+                              ulong b_off, int has_w, int has_b,
+                              uint rows, uint len, float eps)
+{
+    uint r = (uint)get_global_id(0);
+    if (r >= rows)
+        return;
+    global const float *x = in + in_off + (ulong)r * len;
+    global float *o = out + out_off + (ulong)r * len;
+    uint len8 = len & ~7u;
+    float8 acc = 0.0f;
+    float sum = 0.0f;
+    for (uint j = 0; j < len8; j += 8u)
+        acc += vload8(0, x + j);
+    for (uint j = len8; j < len; j++)
+        sum += x[j];
+    sum += acc.s0 + acc.s1 + acc.s2 + acc.s3 + acc.s4 + acc.s5 + acc.s6 +
+           acc.s7;
+    float mean = sum / (float)len;
+    acc = 0.0f;
+    sum = 0.0f;
+    for (uint j = 0; j < len8; j += 8u) {
+        float8 d = vload8(0, x + j) - mean;
+        acc += d * d;
+    }
+    for (uint j = len8; j < len; j++)
+        sum += (x[j] - mean) * (x[j] - mean);
+    sum += acc.s0 + acc.s1 + acc.s2 + acc.s3 + acc.s4 + acc.s5 + acc.s6 +
+           acc.s7;
+    float rstd = 1.0f / sqrt(sum / (float)len + eps);
+    for (uint j = 0; j < len8; j += 8u) {
+        float8 v = (vload8(0, x + j) - mean) * rstd;
+        if (has_w)
+            v *= vload8(0, wp + w_off + j);
+        if (has_b)
+            v += vload8(0, wp + b_off + j);
+        vstore8(v, 0, o + j);
+    }
+    for (uint j = len8; j < len; j++) {
+        float v = (x[j] - mean) * rstd;
+        if (has_w)
+            v *= wp[w_off + j];
+        if (has_b)
+            v += wp[b_off + j];
+        o[j] = v;
+    }
+}
+
+/* x is (outer, len, inner), normalised over len for each (outer, inner)
+ * column; w and b (len) optional. Global size (ceil(inner / 8), outer). */
+kernel void cd_layernorm(global float *out, ulong out_off,
+                              global const float *in, ulong in_off,
+                              global const float *wp, ulong w_off,
+                              ulong b_off, int has_w, int has_b,
+                              uint outer, uint len, uint inner, float eps)
+{
+    uint s = (uint)get_global_id(0) * 8u;
+    uint q = (uint)get_global_id(1);
+    if (s >= inner || q >= outer)
+        return;
+    ulong base = (ulong)q * len * inner + s;
+    global const float *x = in + in_off + base;
+    global float *o = out + out_off + base;
+    if (s + 8u <= inner) {
+        float8 sum = 0.0f, ss = 0.0f;
+        for (uint c = 0; c < len; c++)
+            sum += vload8(0, x + (ulong)c * inner);
+        float8 mean = sum / (float)len;
+        for (uint c = 0; c < len; c++) {
+            float8 d = vload8(0, x + (ulong)c * inner) - mean;
+            ss += d * d;
+        }
+        float8 rstd = 1.0f / sqrt(ss / (float)len + eps);
+        for (uint c = 0; c < len; c++) {
+            float8 v = (vload8(0, x + (ulong)c * inner) - mean) * rstd;
+            if (has_w)
+                v *= wp[w_off + c];
+            if (has_b)
+                v += wp[b_off + c];
+            vstore8(v, 0, o + (ulong)c * inner);
+        }
+        return;
+    }
+    for (uint k = 0; k < inner - s; k++) {
+        float sum = 0.0f, ss = 0.0f;
+        for (uint c = 0; c < len; c++)
+            sum += x[(ulong)c * inner + k];
+        float mean = sum / (float)len;
+        for (uint c = 0; c < len; c++) {
+            float d = x[(ulong)c * inner + k] - mean;
+            ss += d * d;
+        }
+        float rstd = 1.0f / sqrt(ss / (float)len + eps);
+        for (uint c = 0; c < len; c++) {
+            float v = (x[(ulong)c * inner + k] - mean) * rstd;
+            if (has_w)
+                v *= wp[w_off + c];
+            if (has_b)
+                v += wp[b_off + c];
+            o[(ulong)c * inner + k] = v;
+        }
+    }
+}
+
+/* Softmax over rows of len contiguous floats; one work-item per row. */
+kernel void cd_softmax_rows(global float *out, ulong out_off,
+                            global const float *in, ulong in_off,
+                            uint rows, uint len)
+{
+    uint r = (uint)get_global_id(0);
+    if (r >= rows)
+        return;
+    global const float *x = in + in_off + (ulong)r * len;
+    global float *o = out + out_off + (ulong)r * len;
+    uint len8 = len & ~7u;
+    float8 m8 = (float8)(-INFINITY);
+    float m = -INFINITY;
+    for (uint j = 0; j < len8; j += 8u)
+        m8 = fmax(m8, vload8(0, x + j));
+    for (uint j = len8; j < len; j++)
+        m = fmax(m, x[j]);
+    m = fmax(m, fmax(fmax(fmax(m8.s0, m8.s1), fmax(m8.s2, m8.s3)),
+                     fmax(fmax(m8.s4, m8.s5), fmax(m8.s6, m8.s7))));
+    float8 acc = 0.0f;
+    float sum = 0.0f;
+    for (uint j = 0; j < len8; j += 8u) {
+        float8 e = exp(vload8(0, x + j) - m);
+        vstore8(e, 0, o + j);
+        acc += e;
+    }
+    for (uint j = len8; j < len; j++) {
+        float e = exp(x[j] - m);
+        o[j] = e;
+        sum += e;
+    }
+    sum += acc.s0 + acc.s1 + acc.s2 + acc.s3 + acc.s4 + acc.s5 + acc.s6 +
+           acc.s7;
+    float inv = 1.0f / sum;
+    for (uint j = 0; j < len8; j += 8u)
+        vstore8(vload8(0, o + j) * inv, 0, o + j);
+    for (uint j = len8; j < len; j++)
+        o[j] *= inv;
+}
+
+/* Softmax of x (outer, len, inner) over len; global size
+ * (ceil(inner / 8), outer). */
+kernel void cd_softmax(global float *out, ulong out_off,
+                            global const float *in, ulong in_off,
+                            uint outer, uint len, uint inner)
+{
+    uint s = (uint)get_global_id(0) * 8u;
+    uint q = (uint)get_global_id(1);
+    if (s >= inner || q >= outer)
+        return;
+    ulong base = (ulong)q * len * inner + s;
+    global const float *x = in + in_off + base;
+    global float *o = out + out_off + base;
+    if (s + 8u <= inner) {
+        float8 m = (float8)(-INFINITY), sum = 0.0f;
+        for (uint c = 0; c < len; c++)
+            m = fmax(m, vload8(0, x + (ulong)c * inner));
+        for (uint c = 0; c < len; c++) {
+            float8 e = exp(vload8(0, x + (ulong)c * inner) - m);
+            vstore8(e, 0, o + (ulong)c * inner);
+            sum += e;
+        }
+        float8 inv = 1.0f / sum;
+        for (uint c = 0; c < len; c++)
+            vstore8(vload8(0, o + (ulong)c * inner) * inv, 0,
+                    o + (ulong)c * inner);
+        return;
+    }
+    for (uint k = 0; k < inner - s; k++) {
+        float m = -INFINITY, sum = 0.0f;
+        for (uint c = 0; c < len; c++)
+            m = fmax(m, x[(ulong)c * inner + k]);
+        for (uint c = 0; c < len; c++) {
+            float e = exp(x[(ulong)c * inner + k] - m);
+            o[(ulong)c * inner + k] = e;
+            sum += e;
+        }
+        for (uint c = 0; c < len; c++)
+            o[(ulong)c * inner + k] /= sum;
+    }
+}

@@ -1,0 +1,208 @@
+/* tensor.cl — data movement: contiguous copy (cd_copy), strided N-d copy for
+ * concat/slice/permute (cd_copy_strided), constant padding (cd_pad) and
+ * nearest/bilinear upsampling (cd_upsample). No arithmetic beyond indexing
+ * and interpolation. Shapes are passed right-aligned in int8 vectors: slot 7
+ * is the innermost dim, unused outer slots hold dim 1, stride 0. Helpers are
+ * prefixed tns_. */
+
+/* Offsets in two tensors of row r, the index over slots 0..6 of d with
+ * strides sa and sb (slot 7, the row itself, is not used). Unrolled: POCL
+ * handles private arrays indexed at run time poorly. */
+#define TNS_STEP(k)                                                           \
+    if (r == 0u)                                                              \
+        return o;                                                             \
+    c = r % (uint)d.k;                                                        \
+    r /= (uint)d.k;                                                           \
+    o.x += (long)c * sa.k;                                                    \
+    o.y += (long)c * sb.k;
+inline long2 tns_row_offsets(uint r, int8 d, int8 sa, int8 sb)
+{
+    long2 o = (long2)(0, 0);
+    uint c;
+    TNS_STEP(s6) TNS_STEP(s5) TNS_STEP(s4) TNS_STEP(s3) TNS_STEP(s2)
+    TNS_STEP(s1) TNS_STEP(s0)
+    return o;
+}
+#undef TNS_STEP
+
+/* out[i] = in[i] for n floats; global size ceil(n / 8). */
+kernel void cd_copy(global float *out, ulong out_off,
+                    global const float *in, ulong in_off, uint n)
+{
+    uint i = (uint)get_global_id(0) * 8u;
+    global float *o = out + out_off;
+    global const float *x = in + in_off;
+    if (i + 8u <= n) {
+        vstore8(vload8(0, x + i), 0, o + i);
+        return;
+    }
+    for (; i < n; i++)
+        o[i] = x[i];
+}
+
+/* For every index (i0..i7) of the shape dims: out[sum ik*os_k] =
+ * in[sum ik*is_k] (strides in floats, may be negative for the input as long
+ * as in_off points at index 0). Global size (ceil(dims.s7 / 8), rows) with
+ * rows = dims.s0 * ... * dims.s6. */
+kernel void cd_copy_strided(global float *out, ulong out_off,
+                            global const float *in, ulong in_off,
+                            int8 dims, int8 istr, int8 ostr, uint rows)
+{
+    uint s = (uint)get_global_id(0) * 8u;
+    uint r = (uint)get_global_id(1);
+    uint len = (uint)dims.s7;
+    if (s >= len || r >= rows)
+        return;
+    long2 b = tns_row_offsets(r, dims, istr, ostr);
+    long ib = b.x, ob = b.y;
+    global const float *x = in + in_off + ib;
+    global float *o = out + out_off + ob;
+    int is7 = istr.s7, os7 = ostr.s7;
+    if (s + 8u <= len && is7 == 1 && os7 == 1) {
+        vstore8(vload8(0, x + s), 0, o + s);
+        return;
+    }
+    uint end = min(s + 8u, len);
+    for (; s < end; s++)
+        o[(long)s * os7] = x[(long)s * is7];
+}
+
+/* Transposing copy: the output is contiguous along L (slot "inner"), the
+ * input along T. odims/istr/ostr describe the remaining dims (right-aligned,
+ * unused slots 1 and 0). Each work-item moves one 8x8 tile through private
+ * memory: 8 contiguous loads along T, 8 contiguous stores along L. Global
+ * size (ceil(L / 8), ceil(T / 8), rows of the remaining dims). */
+kernel void cd_copy_transpose(global float *out, ulong out_off,
+                              global const float *in, ulong in_off,
+                              int8 dims, int8 istr, int8 ostr, uint rows,
+                              uint L, uint T, int is_l, int os_t)
+{
+    uint l0 = (uint)get_global_id(0) * 8u;
+    uint t0 = (uint)get_global_id(1) * 8u;
+    uint r = (uint)get_global_id(2);
+    if (l0 >= L || t0 >= T || r >= rows)
+        return;
+    long2 b = tns_row_offsets(r, dims, istr, ostr);
+    long ib = b.x, ob = b.y;
+    global const float *x = in + in_off + ib;
+    global float *o = out + out_off + ob;
+    if (l0 + 8u <= L && t0 + 8u <= T) {
+        float tile[8][8];
+        for (uint i = 0; i < 8u; i++)
+            vstore8(vload8(0, x + (long)(l0 + i) * is_l + t0), 0, tile[i]);
+        for (uint j = 0; j < 8u; j++) {
+            float8 v = (float8)(tile[0][j], tile[1][j], tile[2][j],
+                                tile[3][j], tile[4][j], tile[5][j],
+                                tile[6][j], tile[7][j]);
+            vstore8(v, 0, o + (long)(t0 + j) * os_t + l0);
+        }
+        return;
+    }
+    uint le = min(l0 + 8u, L), te = min(t0 + 8u, T);
+    for (uint j = t0; j < te; j++)
+        for (uint i = l0; i < le; i++)
+            o[(long)j * os_t + i] = x[(long)i * is_l + j];
+}
+
+/* out (odims) = in (idims) placed at offset pb in every dim, value elsewhere.
+ * in is contiguous. Global size (ceil(odims.s7 / 8), rows of out). */
+#define TNS_PAD_STEP(k)                                                       \
+    c = (int)(r % (uint)od.k) - pb.k;                                         \
+    r /= (uint)od.k;                                                          \
+    inside = inside && c >= 0 && c < id.k;                                    \
+    ib += (long)c * istride;                                                  \
+    istride *= id.k;
+kernel void cd_pad(global float *out, ulong out_off,
+                   global const float *in, ulong in_off,
+                   int8 od, int8 id, int8 pb, uint rows, float value)
+{
+    uint s = (uint)get_global_id(0) * 8u;
+    uint r = (uint)get_global_id(1);
+    uint len = (uint)od.s7;
+    if (s >= len || r >= rows)
+        return;
+    global float *o = out + out_off + (ulong)r * len;
+    uint end = min(s + 8u, len);
+    long ib = 0, istride = id.s7;
+    bool inside = true;
+    int c;
+    TNS_PAD_STEP(s6) TNS_PAD_STEP(s5) TNS_PAD_STEP(s4) TNS_PAD_STEP(s3)
+    TNS_PAD_STEP(s2) TNS_PAD_STEP(s1) TNS_PAD_STEP(s0)
+    if (!inside) {
+        for (; s < end; s++)
+            o[s] = value;
+        return;
+    }
+    global const float *x = in + in_off + ib;
+    int x0 = (int)s - pb.s7;
+    if (end - s == 8u && x0 >= 0 && x0 + 8 <= id.s7) {
+        vstore8(vload8(0, x + x0), 0, o + s);
+        return;
+    }
+    for (; s < end; s++, x0++)
+        o[s] = (x0 >= 0 && x0 < id.s7) ? x[x0] : value;
+}
+#undef TNS_PAD_STEP
+
+/* PyTorch nearest_idx (legacy 'nearest'): scale is in/out or 1/scale. */
+inline uint tns_nearest(uint o, uint in, uint out, float scale)
+{
+    if (out == in)
+        return o;
+    if (out == 2u * in)
+        return o >> 1;
+    return min((uint)floor((float)o * scale), in - 1u);
+}
+
+/* PyTorch linear source index and weight of i1 (lambda in [0, 1]). */
+inline uint tns_linear(uint o, uint in, uint out, float scale, int align,
+                       uint *i1, float *l1)
+{
+    if (out == in) {
+        *i1 = o;
+        *l1 = 0.0f;
+        return o;
+    }
+    float src = align ? scale * (float)o
+                      : fmax(scale * ((float)o + 0.5f) - 0.5f, 0.0f);
+    uint i0 = (uint)src;
+    *i1 = i0 + (i0 < in - 1u ? 1u : 0u);
+    *l1 = clamp(src - (float)i0, 0.0f, 1.0f);
+    return i0;
+}
+
+/* x is (planes, D, H, W), out (planes, Do, Ho, Wo); 1-D and 2-D inputs use
+ * D = Do = 1 (and H = Ho = 1). mode 0 nearest, 1 bilinear (2-D only). sd,
+ * sh, sw are the scales from the host (PyTorch area_pixel_compute_scale).
+ * Global size (ceil(Wo / 8), planes * Do * Ho). */
+kernel void cd_upsample(global float *out, ulong out_off,
+                        global const float *in, ulong in_off, uint planes,
+                        uint D, uint H, uint W, uint Do, uint Ho, uint Wo,
+                        float sd, float sh, float sw, int mode, int align)
+{
+    uint s = (uint)get_global_id(0) * 8u;
+    uint r = (uint)get_global_id(1);
+    if (s >= Wo || r >= planes * Do * Ho)
+        return;
+    uint oy = r % Ho, oz = (r / Ho) % Do, p = r / (Ho * Do);
+    global const float *x = in + in_off + (ulong)p * D * H * W;
+    global float *o = out + out_off + (ulong)r * Wo;
+    uint end = min(s + 8u, Wo);
+    if (mode == 0) {
+        uint iz = tns_nearest(oz, D, Do, sd), iy = tns_nearest(oy, H, Ho, sh);
+        global const float *xr = x + ((ulong)iz * H + iy) * W;
+        for (; s < end; s++)
+            o[s] = xr[tns_nearest(s, W, Wo, sw)];
+        return;
+    }
+    uint y1, x1;
+    float ly1, lx1;
+    uint y0 = tns_linear(oy, H, Ho, sh, align, &y1, &ly1);
+    global const float *r0 = x + (ulong)y0 * W;
+    global const float *r1 = x + (ulong)y1 * W;
+    for (; s < end; s++) {
+        uint x0 = tns_linear(s, W, Wo, sw, align, &x1, &lx1);
+        o[s] = (1.0f - ly1) * ((1.0f - lx1) * r0[x0] + lx1 * r0[x1]) +
+               ly1 * ((1.0f - lx1) * r1[x0] + lx1 * r1[x1]);
+    }
+}
