@@ -63,7 +63,10 @@ golden: all
 	OPENBLAS_NUM_THREADS=1 $(PYTHON) tools/make_golden.py --out $(B)/golden
 
 test: all $(TEST_BIN)
-	@set -e; for t in $(TEST_BIN); do echo "== $$t"; CD_BUILD=$(B) $$t; done
+	@failed=""; for t in $(TEST_BIN); do echo "== $$t"; \
+	  CD_BUILD=$(B) $$t || failed="$$failed $$t"; done; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
+	OPENBLAS_NUM_THREADS=1 $(PYTHON) -m unittest discover -s tests/tools
 
 # Loaders and decoders must not leak on hostile input: run them under valgrind.
 MEMCHECK_TESTS := test_safetensors test_model test_image test_npy
