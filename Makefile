@@ -14,8 +14,11 @@ B       := build
 
 ENGINE_SRC := $(wildcard daemon/engine/*.c)
 MEDIA_SRC  := $(wildcard daemon/media/*.c)
+SERVER_SRC := $(filter-out daemon/server/main.c,$(wildcard daemon/server/*.c))
 LIB_SRC    := $(ENGINE_SRC) $(MEDIA_SRC)
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/kernels_embed.o
+# The server layer is an archive: a test pulls only the modules it uses.
+SERVER_LIB := $(B)/libconvd_server.a
 KERNELS    := $(sort $(wildcard kernels/*.cl))
 TEST_SRC   := $(wildcard tests/test_*.c)
 TEST_BIN   := $(TEST_SRC:tests/%.c=$(B)/tests/%)
@@ -29,7 +32,7 @@ DEB_ALL   := $(DEB_BUILD) $(DEB_TOOLS)
 
 .PHONY: all deps check test memcheck golden run bench clean
 .SECONDARY:
-all: $(B)/convd-infer
+all: $(B)/convd-infer $(B)/convd
 
 $(B)/gen/kernels_embed.c: $(KERNELS) tools/embed_kernels.sh
 	@mkdir -p $(dir $@)
@@ -46,9 +49,15 @@ $(B)/obj/%.o: %.c
 $(B)/convd-infer: $(B)/obj/daemon/cli/convd_infer.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/%: $(B)/obj/tests/%.o $(LIB_OBJ)
+$(SERVER_LIB): $(SERVER_SRC:%.c=$(B)/obj/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/convd: $(B)/obj/daemon/server/main.o $(SERVER_LIB) $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $(B)/obj/daemon/server/main.o $(SERVER_LIB) $(LIB_OBJ) $(LDLIBS)
+
+$(B)/tests/%: $(B)/obj/tests/%.o $(SERVER_LIB) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(B)/obj/tests/$*.o $(SERVER_LIB) $(LIB_OBJ) $(CHECK_LIBS) $(LDLIBS)
 
 deps:
 	@missing=$$(for p in $(DEB_ALL); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

@@ -68,7 +68,7 @@ kernel void cd_copy_strided(global float *out, ulong out_off,
 }
 
 /* Transposing copy: the output is contiguous along L (slot "inner"), the
- * input along T. odims/istr/ostr describe the remaining dims (right-aligned,
+ * input along T. dims/istr/ostr describe the remaining dims (slots 0..6,
  * unused slots 1 and 0). Each work-item moves one 8x8 tile through private
  * memory: 8 contiguous loads along T, 8 contiguous stores along L. Global
  * size (ceil(L / 8), ceil(T / 8), rows of the remaining dims). */
@@ -104,43 +104,50 @@ kernel void cd_copy_transpose(global float *out, ulong out_off,
             o[(long)j * os_t + i] = x[(long)i * is_l + j];
 }
 
-/* out (odims) = in (idims) placed at offset pb in every dim, value elsewhere.
- * in is contiguous. Global size (ceil(odims.s7 / 8), rows of out). */
+/* out (od) = in (id) placed at offset pb in every dim, value elsewhere; in
+ * is contiguous. Each work-item fills up to 64 floats of one output row.
+ * Global size (ceil(od.s7 / 64), rows of out). */
 #define TNS_PAD_STEP(k)                                                       \
-    c = (int)(r % (uint)od.k) - pb.k;                                         \
-    r /= (uint)od.k;                                                          \
-    inside = inside && c >= 0 && c < id.k;                                    \
-    ib += (long)c * istride;                                                  \
+    if (r > 0u) {                                                             \
+        c = (int)(r % (uint)od.k) - pb.k;                                     \
+        r /= (uint)od.k;                                                      \
+        inside = inside && c >= 0 && c < id.k;                                \
+        ib += (long)c * istride;                                              \
+    } else {                                                                  \
+        inside = inside && pb.k == 0;                                         \
+    }                                                                         \
     istride *= id.k;
 kernel void cd_pad(global float *out, ulong out_off,
                    global const float *in, ulong in_off,
                    int8 od, int8 id, int8 pb, uint rows, float value)
 {
-    uint s = (uint)get_global_id(0) * 8u;
+    uint s = (uint)get_global_id(0) * 64u;
     uint r = (uint)get_global_id(1);
     uint len = (uint)od.s7;
     if (s >= len || r >= rows)
         return;
     global float *o = out + out_off + (ulong)r * len;
-    uint end = min(s + 8u, len);
+    uint end = min(s + 64u, len);
     long ib = 0, istride = id.s7;
     bool inside = true;
     int c;
     TNS_PAD_STEP(s6) TNS_PAD_STEP(s5) TNS_PAD_STEP(s4) TNS_PAD_STEP(s3)
     TNS_PAD_STEP(s2) TNS_PAD_STEP(s1) TNS_PAD_STEP(s0)
     if (!inside) {
+        for (; s + 8u <= end; s += 8u)
+            vstore8((float8)value, 0, o + s);
         for (; s < end; s++)
             o[s] = value;
         return;
     }
     global const float *x = in + in_off + ib;
-    int x0 = (int)s - pb.s7;
-    if (end - s == 8u && x0 >= 0 && x0 + 8 <= id.s7) {
+    int w = id.s7, x0 = (int)s - pb.s7;
+    for (; s < end && x0 < 0; s++, x0++)
+        o[s] = value;
+    for (; s + 8u <= end && x0 + 8 <= w; s += 8u, x0 += 8)
         vstore8(vload8(0, x + x0), 0, o + s);
-        return;
-    }
     for (; s < end; s++, x0++)
-        o[s] = (x0 >= 0 && x0 < id.s7) ? x[x0] : value;
+        o[s] = x0 < w ? x[x0] : value;
 }
 #undef TNS_PAD_STEP
 
@@ -174,20 +181,21 @@ inline uint tns_linear(uint o, uint in, uint out, float scale, int align,
 /* x is (planes, D, H, W), out (planes, Do, Ho, Wo); 1-D and 2-D inputs use
  * D = Do = 1 (and H = Ho = 1). mode 0 nearest, 1 bilinear (2-D only). sd,
  * sh, sw are the scales from the host (PyTorch area_pixel_compute_scale).
- * Global size (ceil(Wo / 8), planes * Do * Ho). */
+ * Each work-item writes up to 32 floats of one output row. Global size
+ * (ceil(Wo / 32), planes * Do * Ho). */
 kernel void cd_upsample(global float *out, ulong out_off,
                         global const float *in, ulong in_off, uint planes,
                         uint D, uint H, uint W, uint Do, uint Ho, uint Wo,
                         float sd, float sh, float sw, int mode, int align)
 {
-    uint s = (uint)get_global_id(0) * 8u;
+    uint s = (uint)get_global_id(0) * 32u;
     uint r = (uint)get_global_id(1);
     if (s >= Wo || r >= planes * Do * Ho)
         return;
     uint oy = r % Ho, oz = (r / Ho) % Do, p = r / (Ho * Do);
     global const float *x = in + in_off + (ulong)p * D * H * W;
     global float *o = out + out_off + (ulong)r * Wo;
-    uint end = min(s + 8u, Wo);
+    uint end = min(s + 32u, Wo);
     if (mode == 0) {
         uint iz = tns_nearest(oz, D, Do, sd), iy = tns_nearest(oy, H, Ho, sh);
         global const float *xr = x + ((ulong)iz * H + iy) * W;
@@ -200,6 +208,28 @@ kernel void cd_upsample(global float *out, ulong out_off,
     uint y0 = tns_linear(oy, H, Ho, sh, align, &y1, &ly1);
     global const float *r0 = x + (ulong)y0 * W;
     global const float *r1 = x + (ulong)y1 * W;
+    if (Wo != W) { /* 8 columns at a time: vector coordinates, gathers */
+        const float8 iota = (float8)(0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f,
+                                     6.0f, 7.0f);
+        for (; s + 8u <= end; s += 8u) {
+            float8 ox = (float8)((float)s) + iota;
+            float8 fx = align ? sw * ox : fmax(sw * (ox + 0.5f) - 0.5f, 0.0f);
+            int8 i0 = min(convert_int8(fx), (int8)(W - 1u));
+            int8 i1 = i0 + select((int8)0, (int8)1, i0 < (int8)(W - 1u));
+            float8 l1 = clamp(fx - convert_float8(i0), 0.0f, 1.0f);
+            float8 a0 = (float8)(r0[i0.s0], r0[i0.s1], r0[i0.s2], r0[i0.s3],
+                                 r0[i0.s4], r0[i0.s5], r0[i0.s6], r0[i0.s7]);
+            float8 a1 = (float8)(r0[i1.s0], r0[i1.s1], r0[i1.s2], r0[i1.s3],
+                                 r0[i1.s4], r0[i1.s5], r0[i1.s6], r0[i1.s7]);
+            float8 b0 = (float8)(r1[i0.s0], r1[i0.s1], r1[i0.s2], r1[i0.s3],
+                                 r1[i0.s4], r1[i0.s5], r1[i0.s6], r1[i0.s7]);
+            float8 b1 = (float8)(r1[i1.s0], r1[i1.s1], r1[i1.s2], r1[i1.s3],
+                                 r1[i1.s4], r1[i1.s5], r1[i1.s6], r1[i1.s7]);
+            float8 l0 = 1.0f - l1;
+            vstore8((1.0f - ly1) * (l0 * a0 + l1 * a1) +
+                        ly1 * (l0 * b0 + l1 * b1), 0, o + s);
+        }
+    }
     for (; s < end; s++) {
         uint x0 = tns_linear(s, W, Wo, sw, align, &x1, &lx1);
         o[s] = (1.0f - ly1) * ((1.0f - lx1) * r0[x0] + lx1 * r0[x1]) +

@@ -162,8 +162,8 @@ START_TEST(upsample)
         up_case(x, CD_UPSAMPLE_BILINEAR, al, NULL, two, "bilinear x2");
         up_case(x, CD_UPSAMPLE_BILINEAR, al, NULL, odd, "bilinear x1.5,2.5");
         up_case(x, CD_UPSAMPLE_BILINEAR, al, sz, NULL, "bilinear size");
-        up_case(shp(4, 1, 2, 9, 9), CD_UPSAMPLE_BILINEAR, al, (const int[]){ 4, 5 },
-                NULL, "bilinear down");
+        up_case(shp(4, 1, 2, 9, 9), CD_UPSAMPLE_BILINEAR, al,
+                (const int[]){ 4, 5 }, NULL, "bilinear down");
     }
     up_case(shp(3, 1, 4, 10), CD_UPSAMPLE_NEAREST, 0, big, NULL,
             "nearest 1-d");
@@ -197,6 +197,8 @@ START_TEST(pad)
              2.0f, "pad 1-d");
     pad_case(shp(5, 1, 2, 3, 4, 5), 3, (const int[]){ 1, 0, 2 },
              (const int[]){ 0, 2, 1 }, 0.5f, "pad 3-d");
+    pad_case(shp(4, 1, 2, 3, 70), 2, (const int[]){ 1, 5 },
+             (const int[]){ 0, 7 }, 0.25f, "pad wide rows");
     pad_case(shp(4, 1, 2, 3, 4), 3, (const int[]){ 1, 1, 1 },
              (const int[]){ 1, 1, 1 }, 0.0f, "pad channels too");
 }

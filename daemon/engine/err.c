@@ -43,6 +43,9 @@ const char *cd_status_name(int code)
         [CD_EUNSUPPORTED] = "CD_EUNSUPPORTED",
         [CD_EDEVICE] = "CD_EDEVICE",
         [CD_ERANGE] = "CD_ERANGE",
+        [CD_EBUSY] = "CD_EBUSY",
+        [CD_ETIMEDOUT] = "CD_ETIMEDOUT",
+        [CD_ESHUTDOWN] = "CD_ESHUTDOWN",
     };
     if (code < 0 || code >= CD_STATUS_COUNT)
         return "CD_EUNKNOWN";

@@ -14,6 +14,9 @@ enum cd_status {
     CD_EUNSUPPORTED, /* valid but not supported (unknown op, dtype) */
     CD_EDEVICE,      /* OpenCL call failed */
     CD_ERANGE,       /* value out of allowed range */
+    CD_EBUSY,        /* queue full: try again later */
+    CD_ETIMEDOUT,    /* deadline passed before the work ran */
+    CD_ESHUTDOWN,    /* the server is stopping */
     CD_STATUS_COUNT
 };
 

@@ -343,7 +343,7 @@ CD_CL_FN(pad)
     SETARG(k, 8, value);
     if (cd_cl_check(rc, "clSetKernelArg(cd_pad)", err))
         return CD_EDEVICE;
-    size_t gws[2] = { (size_t)((vo.s[7] + 7) / 8), (size_t)rows };
+    size_t gws[2] = { (size_t)((vo.s[7] + 63) / 64), (size_t)rows };
     return cd_cl_enqueue(be, k, 2, gws, NULL, "cd_pad", err);
 }
 
@@ -417,6 +417,7 @@ CD_CL_FN(upsample)
     SETARG(k, 15, al);
     if (cd_cl_check(rc, "clSetKernelArg(cd_upsample)", err))
         return CD_EDEVICE;
-    size_t gws[2] = { (size_t)((wo + 7) / 8), (size_t)planes * dout * ho };
+    size_t gws[2] = { (size_t)((wo + 31) / 32),
+                      (size_t)planes * dout * ho };
     return cd_cl_enqueue(be, k, 2, gws, NULL, "cd_upsample", err);
 }
