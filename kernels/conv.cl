@@ -1,11 +1,12 @@
-/* conv.cl — convolution kernels: a register-tiled direct kernel for 1-D/2-D
- * (several output channels x 8 or 16 consecutive output x positions per
- * work-item), a depthwise kernel (vectors along x, 4 output rows per
- * work-item), and a generic one-output-per-work-item fallback (any rank up to
- * 3-D, any stride/dilation/groups). Fused epilogue act(acc + bias + residual).
- * Every tensor is (buffer, offset in floats); activation sample b lives at
- * off + b * per-sample numel. Helpers are prefixed conv_ (one program holds
- * every kernel file). Must not read outside the tensors it is given. */
+/* conv.cl — convolution kernels: register-tiled direct kernels for 1-D/2-D
+ * (8 output channels x 16 output positions per work-item: 16 of one row, or
+ * 8 of two rows when rows are narrow), a depthwise kernel (vectors along x,
+ * 4 output rows per work-item), and a generic one-output-per-work-item
+ * fallback (any rank up to 3-D, any stride/dilation/groups). Fused epilogue
+ * act(acc + bias + residual). Every tensor is (buffer, offset in floats);
+ * activation sample b lives at off + b * per-sample numel. Helpers are
+ * prefixed conv_ (one program holds every kernel file). Must not read
+ * outside the tensors it is given. */
 
 /* Same formulas as cd_act_apply in daemon/engine/ops.c (enum cd_act order). */
 #define CONV_ACT_BODY(T)                                                      \
@@ -331,6 +332,12 @@ __kernel void cd_conv_tile2x8(global const float *src, ulong src_off,
             }                                                                 \
         }                                                                     \
     }
+#define CONV_DUSEDECL(r, unused)                                              \
+    bool use##r = ok##r && t - r >= 0 && t - r < KH;                          \
+    global const float *wu##r = wt + (t - r) * KW;
+#define CONV_DUSE(r, VT)                                                      \
+    if (use##r)                                                               \
+        acc##r = fma((VT)wu##r[kx], v, acc##r);
 #define CONV_DOUT(r, OUTF)                                                    \
     if (ok##r) {                                                              \
         ulong o = b * out_n + ((ulong)c * OH + oy0 + r) * OW + ox0;           \
@@ -364,9 +371,27 @@ __kernel void NAME(global const float *src, ulong src_off,                    \
     int span = (sx <= 2 ? VW * sx - 1 : (VW - 1) * sx) + (KW - 1) * dx;       \
     bool xfast = ix0 >= 0 && ix0 + span < W && sx <= 2;                       \
     long lo = -(long)c * H * W, hi = (long)in_n + lo;                         \
-    for (int ky = 0; ky < KH; ky++) {                                         \
-        global const float *wr = wt + ky * KW;                                \
-        CONV_R4(CONV_DROW, VT)                                                \
+    if (sy == 1 && dy == 1) {                                                 \
+        /* each input row loaded once, used by up to 4 output rows */         \
+        for (int t = 0; t < KH + 3; t++) {                                    \
+            int iy = oy0 - py + t;                                            \
+            if (iy < 0 || iy >= H)                                            \
+                continue;                                                     \
+            CONV_R4(CONV_DUSEDECL, 0)                                         \
+            global const float *row = in + (ulong)iy * W;                     \
+            for (int kx = 0; kx < KW; kx++) {                                 \
+                int ix = ix0 + kx * dx;                                       \
+                VT v = xfast ? CONV_DW_LOAD(row + ix, sx)                     \
+                             : CONV_DW_BLOAD(row, ix, sx, W,                  \
+                                             (long)iy * W + ix, lo, hi);      \
+                CONV_R4(CONV_DUSE, VT)                                        \
+            }                                                                 \
+        }                                                                     \
+    } else {                                                                  \
+        for (int ky = 0; ky < KH; ky++) {                                     \
+            global const float *wr = wt + ky * KW;                            \
+            CONV_R4(CONV_DROW, VT)                                            \
+        }                                                                     \
     }                                                                         \
     float bv = has_bias ? wp[b_off + c] : 0.0f;                               \
     int n = min(VW, OW - ox0);                                                \

@@ -1,8 +1,9 @@
 /* ops_cl_conv.c — OpenCL dispatch of conv, linear and matmul (kernels in
  * kernels/conv.cl and kernels/gemm.cl). Picks a path per node: 1x1 stride-1
  * unpadded conv as a batched GEMM (cd_matmul), depthwise, the register-tiled
- * 1-D/2-D kernel, or the generic direct kernel (3-D). Only validates sizes,
- * sets arguments and enqueues: no allocation, no blocking, never aborts. */
+ * 1-D/2-D kernels (16-wide rows, or 2 rows x 8 when narrow), or the generic
+ * direct kernel (3-D). Only validates sizes, sets arguments and enqueues:
+ * no allocation, no blocking, never aborts. */
 #include "cl_backend.h"
 #include "ops_cl.h"
 
@@ -222,8 +223,9 @@ static int conv_tile(struct cd_cl_backend *be, const struct cd_exec_node *e,
                      const struct conv_geo *g, const struct epi *p, int batch,
                      struct cd_err *err)
 {
-    int vw = g->out[2] > 8 ? 16 : 8;
-    const char *name = vw == 16 ? "cd_conv_tile16" : "cd_conv_tile8";
+    /* narrow rows: 2 rows x 8 positions per vector instead of 16 positions */
+    bool narrow = g->out[2] <= 8;
+    const char *name = narrow ? "cd_conv_tile2x8" : "cd_conv_tile16";
     cl_kernel k = cd_cl_kernel(be, name, err);
     if (!k)
         return err ? err->code : CD_EDEVICE;
@@ -238,7 +240,9 @@ static int conv_tile(struct cd_cl_backend *be, const struct cd_exec_node *e,
     if (cd_cl_check(rc, "clSetKernelArg(cd_conv_tile)", err))
         return CD_EDEVICE;
     size_t cog = (size_t)(g->cout / g->groups);
-    size_t gws[3] = { cdiv((size_t)g->out[2], (size_t)vw) * (size_t)g->out[1],
+    size_t gws[3] = { narrow ? cdiv((size_t)g->out[2], 8) *
+                                   cdiv((size_t)g->out[1], 2)
+                             : cdiv((size_t)g->out[2], 16) * (size_t)g->out[1],
                       (size_t)g->groups * cdiv(cog, 8), (size_t)batch };
     return cd_cl_enqueue(be, k, 3, gws, NULL, name, err);
 }
