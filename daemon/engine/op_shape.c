@@ -97,6 +97,48 @@ static int check_epilogue(const struct cd_attrs *a, int n_in,
     return CD_OK;
 }
 
+/* Input 0 (as `op` names it) must have rank >= min. */
+static int need_rank(const struct cd_shape *x, int min, const char *op,
+                     struct cd_err *err)
+{
+    char b[SBUF];
+    if (x->ndim < min)
+        return cd_err_set(err, CD_EINVAL, "%s input %s needs rank >= %d", op,
+                          str(x, b), min);
+    return CD_OK;
+}
+
+static int check_eps(float eps, struct cd_err *err)
+{
+    if (!(eps >= 0.0f) || !isfinite(eps))
+        return cd_err_set(err, CD_EINVAL, "eps %g must be finite and >= 0",
+                          (double)eps);
+    return CD_OK;
+}
+
+/* Stride and dilation of spatial dim i must be >= 1. */
+static int check_stride_dilation(int i, int s, int d, struct cd_err *err)
+{
+    if (s < 1)
+        return cd_err_set(err, CD_EINVAL, "stride[%d] = %d must be >= 1", i,
+                          s);
+    if (d < 1)
+        return cd_err_set(err, CD_EINVAL, "dilation[%d] = %d must be >= 1", i,
+                          d);
+    return CD_OK;
+}
+
+/* The output's element count must fit (what names it in the message). */
+static int check_out_numel(const struct cd_shape *out, const char *what,
+                           struct cd_err *err)
+{
+    char b[SBUF];
+    if (cd_shape_numel(out) < 0)
+        return cd_err_set(err, CD_EINVAL, "%s %s too large", what,
+                          str(out, b));
+    return CD_OK;
+}
+
 CD_SHAPE_FN(conv)
 {
     char b1[SBUF], b2[SBUF];
@@ -138,12 +180,8 @@ CD_SHAPE_FN(conv)
     for (int i = 0; i < nsp; i++) {
         int s = a->stride[i], d = a->dilation[i];
         int pb = a->pad_begin[i], pe = a->pad_end[i];
-        if (s < 1)
-            return cd_err_set(err, CD_EINVAL, "stride[%d] = %d must be >= 1",
-                              i, s);
-        if (d < 1)
-            return cd_err_set(err, CD_EINVAL, "dilation[%d] = %d must be >= 1",
-                              i, d);
+        if ((rc = check_stride_dilation(i, s, d, err)))
+            return rc;
         if (pb < 0 || pe < 0)
             return cd_err_set(err, CD_EINVAL, "padding[%d] = (%d, %d) must be "
                               ">= 0", i, pb, pe);
@@ -165,9 +203,8 @@ CD_SHAPE_FN(linear)
     if (rc)
         return rc;
     const struct cd_shape *x = &in[0], *wt = &w[0];
-    if (x->ndim < 2)
-        return cd_err_set(err, CD_EINVAL, "linear input %s needs rank >= 2",
-                          str(x, b1));
+    if ((rc = need_rank(x, 2, "linear", err)))
+        return rc;
     if (wt->ndim != 2 || wt->dim[0] < 1 || wt->dim[1] < 1)
         return cd_err_set(err, CD_EINVAL, "weight %s must be (out, in)",
                           str(wt, b1));
@@ -209,16 +246,11 @@ CD_SHAPE_FN(batchnorm)
 {
     static const char *const names[4] = { "weight", "bias", "running_mean",
                                            "running_var" };
-    char b1[SBUF];
-    int rc = check_inputs(n_in, 1, 1, in, err);
-    if (rc)
+    int rc;
+    if ((rc = check_inputs(n_in, 1, 1, in, err)) ||
+        (rc = need_rank(&in[0], 2, "batchnorm", err)) ||
+        (rc = check_eps(a->eps, err)))
         return rc;
-    if (in[0].ndim < 2)
-        return cd_err_set(err, CD_EINVAL, "batchnorm input %s needs rank >= 2",
-                          str(&in[0], b1));
-    if (!(a->eps >= 0.0f) || !isfinite(a->eps))
-        return cd_err_set(err, CD_EINVAL, "eps %g must be finite and >= 0",
-                          (double)a->eps);
     for (int i = 0; i < 4; i++)
         if ((rc = check_vec(&w[i], in[0].dim[1], names[i], err)))
             return rc;
@@ -233,16 +265,14 @@ CD_SHAPE_FN(layernorm)
     if (rc)
         return rc;
     int r = in[0].ndim;
-    if (r < 2)
-        return cd_err_set(err, CD_EINVAL, "layernorm input %s needs rank >= 2",
-                          str(&in[0], b1));
+    if ((rc = need_rank(&in[0], 2, "layernorm", err)))
+        return rc;
     int ax = a->axis < 0 ? a->axis + r : a->axis;
     if (ax != 1 && ax != r - 1)
         return cd_err_set(err, CD_EINVAL, "axis %d: layernorm normalises dim "
                           "1 or the last dim of %s", a->axis, str(&in[0], b1));
-    if (!(a->eps >= 0.0f) || !isfinite(a->eps))
-        return cd_err_set(err, CD_EINVAL, "eps %g must be finite and >= 0",
-                          (double)a->eps);
+    if ((rc = check_eps(a->eps, err)))
+        return rc;
     int64_t c = in[0].dim[ax];
     if (w[0].ndim && (rc = check_vec(&w[0], c, "weight", err)))
         return rc;
@@ -302,10 +332,7 @@ CD_SHAPE_FN(binary)
         if (d > x)
             out->dim[sh + i] = d;
     }
-    if (cd_shape_numel(out) < 0)
-        return cd_err_set(err, CD_EINVAL, "broadcast output %s too large",
-                          str(out, b1));
-    return CD_OK;
+    return check_out_numel(out, "broadcast output", err);
 }
 
 CD_SHAPE_FN(concat)
@@ -512,12 +539,8 @@ CD_SHAPE_FN(pool)
         if (k < 1)
             return cd_err_set(err, CD_EINVAL, "kernel[%d] = %d must be >= 1",
                               i, k);
-        if (s < 1)
-            return cd_err_set(err, CD_EINVAL, "stride[%d] = %d must be >= 1",
-                              i, s);
-        if (d < 1)
-            return cd_err_set(err, CD_EINVAL, "dilation[%d] = %d must be >= 1",
-                              i, d);
+        if ((rc = check_stride_dilation(i, s, d, err)))
+            return rc;
         if (pb < 0 || pe < 0 || pb > k / 2 || pe > k / 2)
             return cd_err_set(err, CD_EINVAL, "padding[%d] = (%d, %d) must be "
                               "between 0 and half the kernel (%d)", i, pb, pe,
@@ -625,10 +648,7 @@ CD_SHAPE_FN(upsample)
                               str(&in[0], b1));
         out->dim[2 + i] = (int64_t)o;
     }
-    if (cd_shape_numel(out) < 0)
-        return cd_err_set(err, CD_EINVAL, "upsample output %s too large",
-                          str(out, b1));
-    return CD_OK;
+    return check_out_numel(out, "upsample output", err);
 }
 
 CD_SHAPE_FN(softmax)
@@ -665,8 +685,5 @@ CD_SHAPE_FN(pad)
                               ">= 0", i, pb, pe);
         out->dim[r - a->nsp + i] += pb + pe;
     }
-    if (cd_shape_numel(out) < 0)
-        return cd_err_set(err, CD_EINVAL, "pad output %s too large",
-                          str(out, b1));
-    return CD_OK;
+    return check_out_numel(out, "pad output", err);
 }

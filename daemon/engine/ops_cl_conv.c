@@ -4,16 +4,10 @@
  * 1-D/2-D kernels (16-wide rows, or 2 rows x 8 when narrow), or the generic
  * direct kernel (3-D). Only validates sizes, sets arguments and enqueues:
  * no allocation, no blocking, never aborts. */
-#include "cl_backend.h"
 #include "ops_cl.h"
+#include "ops_cl_util.h"
 
 #include <stdint.h>
-
-#define SETARG(k, i, v)                                                       \
-    do {                                                                      \
-        if (rc == CL_SUCCESS)                                                 \
-            rc = clSetKernelArg(k, i, sizeof(v), &(v));                       \
-    } while (0)
 
 /* Kernels index within one sample (and within one weight) with 32-bit ints. */
 #define MAX_ELEMS ((int64_t)INT32_MAX)
@@ -48,25 +42,35 @@ static int epi_init(const struct cd_exec_node *e, struct epi *p,
     return CD_OK;
 }
 
-/* Sets args first.. first+8 of a conv-family kernel: (in, w, bias, residual,
- * out) in the order of kernels/conv.cl. */
-static cl_int set_io(struct cd_cl_backend *be, cl_kernel k,
-                     const struct cd_exec_node *e, const struct epi *p)
+/* Sets args 0..10 of a conv-family kernel: (in, w, bias, residual, out) in
+ * the order of kernels/conv.cl. */
+static int set_io(struct cd_cl_backend *be, cl_kernel k,
+                  const struct cd_exec_node *e, const struct epi *p,
+                  const char *what, struct cd_err *err)
 {
-    cl_int rc = CL_SUCCESS;
     cl_ulong in_off = e->in[0].off, w_off = e->w[0].off, out_off = e->out.off;
-    SETARG(k, 0, be->arena);
-    SETARG(k, 1, in_off);
-    SETARG(k, 2, be->wpool);
-    SETARG(k, 3, w_off);
-    SETARG(k, 4, p->b_off);
-    SETARG(k, 5, p->has_bias);
-    SETARG(k, 6, be->arena);
-    SETARG(k, 7, p->res_off);
-    SETARG(k, 8, p->has_res);
-    SETARG(k, 9, be->arena);
-    SETARG(k, 10, out_off);
-    return rc;
+    const struct cd_cl_arg args[] = {
+        CD_CL_ARG(be->arena), CD_CL_ARG(in_off), CD_CL_ARG(be->wpool),
+        CD_CL_ARG(w_off), CD_CL_ARG(p->b_off), CD_CL_ARG(p->has_bias),
+        CD_CL_ARG(be->arena), CD_CL_ARG(p->res_off), CD_CL_ARG(p->has_res),
+        CD_CL_ARG(be->arena), CD_CL_ARG(out_off),
+    };
+    return cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), what, err);
+}
+
+/* set_io, then the n ints v from arg 11, then the activation's alpha and
+ * beta. */
+static int set_io_ints(struct cd_cl_backend *be, cl_kernel k,
+                       const struct cd_exec_node *e, const struct epi *p,
+                       const cl_int *v, int n, const char *what,
+                       struct cd_err *err)
+{
+    const struct cd_cl_arg ab[] = { CD_CL_ARG(p->alpha), CD_CL_ARG(p->beta) };
+    if (set_io(be, k, e, p, what, err) ||
+        cd_cl_set_int_args(k, 11, v, n, what, err) ||
+        cd_cl_set_args(k, 11 + (cl_uint)n, ab, CD_CL_NARGS(ab), what, err))
+        return CD_EDEVICE;
+    return CD_OK;
 }
 
 static size_t cdiv(size_t a, size_t b)
@@ -90,36 +94,20 @@ static int enqueue_gemm(struct cd_cl_backend *be, const struct gemm_args *g,
     cl_kernel k = cd_cl_kernel(be, "cd_matmul", err);
     if (!k)
         return err ? err->code : CD_EDEVICE;
-    cl_int rc = CL_SUCCESS;
-    SETARG(k, 0, g->a);
-    SETARG(k, 1, g->a_off);
-    SETARG(k, 2, g->lda);
-    SETARG(k, 3, g->a_sb);
-    SETARG(k, 4, g->a_sg);
-    SETARG(k, 5, g->b);
-    SETARG(k, 6, g->b_off);
-    SETARG(k, 7, g->ldb);
-    SETARG(k, 8, g->b_sb);
-    SETARG(k, 9, g->b_sg);
-    SETARG(k, 10, g->bias);
-    SETARG(k, 11, g->bias_off);
-    SETARG(k, 12, g->has_bias);
-    SETARG(k, 13, g->res);
-    SETARG(k, 14, g->res_off);
-    SETARG(k, 15, g->has_res);
-    SETARG(k, 16, g->c);
-    SETARG(k, 17, g->c_off);
-    SETARG(k, 18, g->ldc);
-    SETARG(k, 19, g->c_sb);
-    SETARG(k, 20, g->c_sg);
-    SETARG(k, 21, g->m);
-    SETARG(k, 22, g->n);
-    SETARG(k, 23, g->k);
-    SETARG(k, 24, g->groups);
-    SETARG(k, 25, g->act);
-    SETARG(k, 26, g->alpha);
-    SETARG(k, 27, g->beta);
-    if (cd_cl_check(rc, "clSetKernelArg(cd_matmul)", err))
+    const struct cd_cl_arg args[] = {
+        CD_CL_ARG(g->a), CD_CL_ARG(g->a_off), CD_CL_ARG(g->lda),
+        CD_CL_ARG(g->a_sb), CD_CL_ARG(g->a_sg),
+        CD_CL_ARG(g->b), CD_CL_ARG(g->b_off), CD_CL_ARG(g->ldb),
+        CD_CL_ARG(g->b_sb), CD_CL_ARG(g->b_sg),
+        CD_CL_ARG(g->bias), CD_CL_ARG(g->bias_off), CD_CL_ARG(g->has_bias),
+        CD_CL_ARG(g->res), CD_CL_ARG(g->res_off), CD_CL_ARG(g->has_res),
+        CD_CL_ARG(g->c), CD_CL_ARG(g->c_off), CD_CL_ARG(g->ldc),
+        CD_CL_ARG(g->c_sb), CD_CL_ARG(g->c_sg),
+        CD_CL_ARG(g->m), CD_CL_ARG(g->n), CD_CL_ARG(g->k),
+        CD_CL_ARG(g->groups), CD_CL_ARG(g->act), CD_CL_ARG(g->alpha),
+        CD_CL_ARG(g->beta),
+    };
+    if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_matmul", err))
         return CD_EDEVICE;
     size_t gws[3] = { cdiv((size_t)g->n, 16), cdiv((size_t)g->m, 8),
                       g->nbatch * (size_t)g->groups };
@@ -203,15 +191,10 @@ static int conv_depthwise(struct cd_cl_backend *be,
     cl_kernel k = cd_cl_kernel(be, name, err);
     if (!k)
         return err ? err->code : CD_EDEVICE;
-    cl_int rc = set_io(be, k, e, p);
-    cl_int v[] = { g->cin, g->in[1], g->in[2], g->out[1], g->out[2],
-                   g->k[1], g->k[2], g->s[1], g->s[2], g->d[1], g->d[2],
-                   g->p[1], g->p[2], p->act };
-    for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
-        SETARG(k, 11 + i, v[i]);
-    SETARG(k, 25, p->alpha);
-    SETARG(k, 26, p->beta);
-    if (cd_cl_check(rc, "clSetKernelArg(cd_conv_dw)", err))
+    const cl_int v[] = { g->cin, g->in[1], g->in[2], g->out[1], g->out[2],
+                         g->k[1], g->k[2], g->s[1], g->s[2], g->d[1], g->d[2],
+                         g->p[1], g->p[2], p->act };
+    if (set_io_ints(be, k, e, p, v, CD_CL_NARGS(v), "cd_conv_dw", err))
         return CD_EDEVICE;
     size_t gws[3] = { cdiv((size_t)g->out[2], (size_t)vw) *
                           cdiv((size_t)g->out[1], 4),
@@ -229,15 +212,11 @@ static int conv_tile(struct cd_cl_backend *be, const struct cd_exec_node *e,
     cl_kernel k = cd_cl_kernel(be, name, err);
     if (!k)
         return err ? err->code : CD_EDEVICE;
-    cl_int rc = set_io(be, k, e, p);
-    cl_int v[] = { g->cin, g->in[1], g->in[2], g->cout, g->out[1], g->out[2],
-                   g->k[1], g->k[2], g->s[1], g->s[2], g->d[1], g->d[2],
-                   g->p[1], g->p[2], g->groups, p->act };
-    for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
-        SETARG(k, 11 + i, v[i]);
-    SETARG(k, 27, p->alpha);
-    SETARG(k, 28, p->beta);
-    if (cd_cl_check(rc, "clSetKernelArg(cd_conv_tile)", err))
+    const cl_int v[] = { g->cin, g->in[1], g->in[2], g->cout, g->out[1],
+                         g->out[2], g->k[1], g->k[2], g->s[1], g->s[2],
+                         g->d[1], g->d[2], g->p[1], g->p[2], g->groups,
+                         p->act };
+    if (set_io_ints(be, k, e, p, v, CD_CL_NARGS(v), "cd_conv_tile", err))
         return CD_EDEVICE;
     size_t cog = (size_t)(g->cout / g->groups);
     size_t gws[3] = { narrow ? cdiv((size_t)g->out[2], 8) *
@@ -254,7 +233,6 @@ static int conv_direct(struct cd_cl_backend *be, const struct cd_exec_node *e,
     cl_kernel k = cd_cl_kernel(be, "cd_conv_direct", err);
     if (!k)
         return err ? err->code : CD_EDEVICE;
-    cl_int rc = set_io(be, k, e, p);
     cl_int8 isz = { { g->cin, g->in[0], g->in[1], g->in[2] } };
     cl_int8 osz = { { g->cout, g->out[0], g->out[1], g->out[2] } };
     cl_int8 ksz = { { g->k[0], g->k[1], g->k[2] } };
@@ -262,17 +240,13 @@ static int conv_direct(struct cd_cl_backend *be, const struct cd_exec_node *e,
     cl_int8 di = { { g->d[0], g->d[1], g->d[2] } };
     cl_int8 pa = { { g->p[0], g->p[1], g->p[2] } };
     cl_int groups = g->groups;
-    SETARG(k, 11, isz);
-    SETARG(k, 12, osz);
-    SETARG(k, 13, ksz);
-    SETARG(k, 14, st);
-    SETARG(k, 15, di);
-    SETARG(k, 16, pa);
-    SETARG(k, 17, groups);
-    SETARG(k, 18, p->act);
-    SETARG(k, 19, p->alpha);
-    SETARG(k, 20, p->beta);
-    if (cd_cl_check(rc, "clSetKernelArg(cd_conv_direct)", err))
+    const struct cd_cl_arg args[] = {
+        CD_CL_ARG(isz), CD_CL_ARG(osz), CD_CL_ARG(ksz), CD_CL_ARG(st),
+        CD_CL_ARG(di), CD_CL_ARG(pa), CD_CL_ARG(groups), CD_CL_ARG(p->act),
+        CD_CL_ARG(p->alpha), CD_CL_ARG(p->beta),
+    };
+    if (set_io(be, k, e, p, "cd_conv_direct", err) ||
+        cd_cl_set_args(k, 11, args, CD_CL_NARGS(args), "cd_conv_direct", err))
         return CD_EDEVICE;
     size_t gws[3] = { (size_t)g->out[0] * g->out[1] * g->out[2],
                       (size_t)g->cout, (size_t)batch };
@@ -327,18 +301,8 @@ CD_CL_FN(linear)
     cl_kernel k = cd_cl_kernel(be, name, err);
     if (!k)
         return err ? err->code : CD_EDEVICE;
-    cl_int crc = set_io(be, k, e, &p);
-    cl_int v[] = { (cl_int)rows, (cl_int)K, (cl_int)N, p.act };
-    for (int i = 0; i < 4; i++) {
-        cl_int t = v[i];
-        if (crc == CL_SUCCESS)
-            crc = clSetKernelArg(k, 11 + i, sizeof t, &t);
-    }
-    if (crc == CL_SUCCESS)
-        crc = clSetKernelArg(k, 15, sizeof p.alpha, &p.alpha);
-    if (crc == CL_SUCCESS)
-        crc = clSetKernelArg(k, 16, sizeof p.beta, &p.beta);
-    if (cd_cl_check(crc, "clSetKernelArg(cd_linear)", err))
+    const cl_int v[] = { (cl_int)rows, (cl_int)K, (cl_int)N, p.act };
+    if (set_io_ints(be, k, e, &p, v, CD_CL_NARGS(v), "cd_linear", err))
         return CD_EDEVICE;
     size_t gws[2] = { cdiv((size_t)N, gemv ? 8 : 4),
                       cdiv((size_t)rows, gemv ? 1 : 4) };

@@ -3,19 +3,10 @@
  * kernels/eltwise.cl. Picks the float8 fast kernel when one operand is full
  * size and the other's non-broadcast dims are contiguous, else the general
  * N-d kernel. Only enqueues: no allocation, no blocking, never aborts. */
-#include "cl_backend.h"
 #include "ops_cl.h"
+#include "ops_cl_util.h"
 
 #include <stdint.h>
-
-#define SETARG(k, i, v)                                                       \
-    do {                                                                      \
-        if (rc == CL_SUCCESS)                                                 \
-            rc = clSetKernelArg(k, i, sizeof(v), &(v));                       \
-    } while (0)
-
-/* The kernels index with 32-bit unsigned ints. */
-#define MAX_ELEMS ((int64_t)INT32_MAX)
 
 /* One operand of a binary op, as seen against the output's full shape. */
 struct operand {
@@ -25,21 +16,12 @@ struct operand {
     int64_t dim[8];       /* right-aligned to the output rank, 1-padded */
 };
 
-/* Elements of the full (batched) tensor; -1 on overflow. */
-static int64_t full_numel(const struct cd_shape *s, int batch)
-{
-    int64_t n = cd_shape_numel(s);
-    if (n < 0 || batch < 0 || (batch > 0 && n > MAX_ELEMS / batch))
-        return -1;
-    return n * batch;
-}
-
 CD_CL_FN(unary)
 {
     float alpha, beta;
     cl_int act = (cl_int)cd_op_act(e->op, e->a, &alpha, &beta);
-    int64_t n = full_numel(&e->out.shape, batch);
-    if (n < 0 || n != full_numel(&e->in[0].shape, batch))
+    int64_t n = cd_cl_batched_numel(&e->out.shape, batch);
+    if (n < 0 || n != cd_cl_batched_numel(&e->in[0].shape, batch))
         return cd_err_set(err, CD_EINVAL, "unary %s: bad size", e->name);
     if (n == 0)
         return CD_OK;
@@ -48,16 +30,12 @@ CD_CL_FN(unary)
         return CD_EDEVICE;
     cl_ulong oo = e->out.off, io = e->in[0].off;
     cl_uint nn = (cl_uint)n;
-    cl_int rc = CL_SUCCESS;
-    SETARG(k, 0, be->arena);
-    SETARG(k, 1, oo);
-    SETARG(k, 2, be->arena);
-    SETARG(k, 3, io);
-    SETARG(k, 4, nn);
-    SETARG(k, 5, act);
-    SETARG(k, 6, alpha);
-    SETARG(k, 7, beta);
-    if (cd_cl_check(rc, "clSetKernelArg(cd_unary)", err))
+    const struct cd_cl_arg args[] = {
+        CD_CL_ARG(be->arena), CD_CL_ARG(oo), CD_CL_ARG(be->arena),
+        CD_CL_ARG(io), CD_CL_ARG(nn), CD_CL_ARG(act), CD_CL_ARG(alpha),
+        CD_CL_ARG(beta),
+    };
+    if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_unary", err))
         return CD_EDEVICE;
     size_t gws = (size_t)((n + 7) / 8);
     return cd_cl_enqueue(be, k, 1, &gws, NULL, "cd_unary", err);
@@ -133,20 +111,13 @@ static int run_fast(struct cd_cl_backend *be, const struct operand *a,
     if (!k)
         return CD_EDEVICE;
     cl_uint nn = (cl_uint)n, ii = (cl_uint)inner, mm = (cl_uint)mid;
-    cl_int rc = CL_SUCCESS;
-    SETARG(k, 0, be->arena);
-    SETARG(k, 1, out_off);
-    SETARG(k, 2, a->buf);
-    SETARG(k, 3, a->off);
-    SETARG(k, 4, b->buf);
-    SETARG(k, 5, b->off);
-    SETARG(k, 6, nn);
-    SETARG(k, 7, ii);
-    SETARG(k, 8, mm);
-    SETARG(k, 9, bs);
-    SETARG(k, 10, op);
-    SETARG(k, 11, rev);
-    if (cd_cl_check(rc, "clSetKernelArg(cd_binary)", err))
+    const struct cd_cl_arg args[] = {
+        CD_CL_ARG(be->arena), CD_CL_ARG(out_off), CD_CL_ARG(a->buf),
+        CD_CL_ARG(a->off), CD_CL_ARG(b->buf), CD_CL_ARG(b->off),
+        CD_CL_ARG(nn), CD_CL_ARG(ii), CD_CL_ARG(mm), CD_CL_ARG(bs),
+        CD_CL_ARG(op), CD_CL_ARG(rev),
+    };
+    if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_binary", err))
         return CD_EDEVICE;
     size_t gws = (size_t)((n + 7) / 8);
     return cd_cl_enqueue(be, k, 1, &gws, NULL, "cd_binary", err);
@@ -172,49 +143,20 @@ static int run_nd(struct cd_cl_backend *be, const struct operand *l,
     int64_t sl[8], sr[8], d[8], ml[8], mr[8];
     bcast_strides(l, od, sl);
     bcast_strides(r, od, sr);
-    int m = 0;
-    for (int k = 0; k < 8; k++) {
-        if (od[k] == 1)
-            continue;
-        if (m > 0 && ml[m - 1] == sl[k] * od[k] &&
-            mr[m - 1] == sr[k] * od[k]) {
-            d[m - 1] *= od[k];
-            ml[m - 1] = sl[k];
-            mr[m - 1] = sr[k];
-            continue;
-        }
-        d[m] = od[k];
-        ml[m] = sl[k];
-        mr[m] = sr[k];
-        m++;
-    }
+    int m = cd_cl_merge_dims(8, od, sl, sr, d, ml, mr);
     cl_int8 vd, vl, vr;
-    int64_t rows = 1;
-    for (int k = 0; k < 8; k++) {
-        int j = k - (8 - m);
-        vd.s[k] = j >= 0 ? (cl_int)d[j] : 1;
-        vl.s[k] = j >= 0 ? (cl_int)ml[j] : 0;
-        vr.s[k] = j >= 0 ? (cl_int)mr[j] : 0;
-        if (k < 7)
-            rows *= vd.s[k];
-    }
+    int64_t rows = cd_cl_pack_dims(m, d, ml, mr, &vd, &vl, &vr);
     cl_kernel k = cd_cl_kernel(be, "cd_binary_nd", err);
     if (!k)
         return CD_EDEVICE;
     cl_uint nrows = (cl_uint)rows;
-    cl_int rc = CL_SUCCESS;
-    SETARG(k, 0, be->arena);
-    SETARG(k, 1, out_off);
-    SETARG(k, 2, l->buf);
-    SETARG(k, 3, l->off);
-    SETARG(k, 4, r->buf);
-    SETARG(k, 5, r->off);
-    SETARG(k, 6, vd);
-    SETARG(k, 7, vl);
-    SETARG(k, 8, vr);
-    SETARG(k, 9, nrows);
-    SETARG(k, 10, op);
-    if (cd_cl_check(rc, "clSetKernelArg(cd_binary_nd)", err))
+    const struct cd_cl_arg args[] = {
+        CD_CL_ARG(be->arena), CD_CL_ARG(out_off), CD_CL_ARG(l->buf),
+        CD_CL_ARG(l->off), CD_CL_ARG(r->buf), CD_CL_ARG(r->off),
+        CD_CL_ARG(vd), CD_CL_ARG(vl), CD_CL_ARG(vr), CD_CL_ARG(nrows),
+        CD_CL_ARG(op),
+    };
+    if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_binary_nd", err))
         return CD_EDEVICE;
     size_t gws[2] = { (size_t)((vd.s[7] + 7) / 8), (size_t)rows };
     return cd_cl_enqueue(be, k, 2, gws, NULL, "cd_binary_nd", err);
@@ -233,7 +175,7 @@ CD_CL_FN(binary)
     }
     const struct cd_shape *os = &e->out.shape;
     int r = os->ndim;
-    int64_t n = full_numel(os, batch);
+    int64_t n = cd_cl_batched_numel(os, batch);
     if (n < 0 || r < 1 || r > CD_MAX_DIMS)
         return cd_err_set(err, CD_EINVAL, "binary %s: bad output shape",
                           e->name);

@@ -2,16 +2,10 @@
  * softmax (kernels in kernels/norm.cl). The tensor is viewed as (outer, len,
  * inner) around the reduced axis: inner == 1 uses the per-row kernels, else
  * the column kernels. Only enqueues: no allocation, never aborts. */
-#include "cl_backend.h"
 #include "ops_cl.h"
+#include "ops_cl_util.h"
 
 #include <stdint.h>
-
-#define SETARG(k, i, v)                                                       \
-    do {                                                                      \
-        if (rc == CL_SUCCESS)                                                 \
-            rc = clSetKernelArg(k, i, sizeof(v), &(v));                       \
-    } while (0)
 
 /* (outer, len, inner) of the full shape (dim 0 = batch) around axis. */
 struct view3 {
@@ -27,8 +21,7 @@ static int split_axis(const struct cd_shape *s, int batch, int axis,
         axis += s->ndim;
     if (axis < 0 || axis >= s->ndim)
         return cd_err_set(err, CD_EINVAL, "%s: axis out of range", name);
-    int64_t n = cd_shape_numel(s);
-    if (n < 0 || batch < 0 || (batch > 0 && n > INT32_MAX / batch))
+    if (cd_cl_batched_numel(s, batch) < 0)
         return cd_err_set(err, CD_EINVAL, "%s: tensor too large", name);
     v->outer = 1;
     v->len = 1;
@@ -43,6 +36,42 @@ static int split_axis(const struct cd_shape *s, int batch, int axis,
             v->inner *= d;
     }
     return CD_OK;
+}
+
+/* Runs the reduction along v's middle axis: the row kernel when inner == 1,
+ * else the column kernel. Arguments: out, in, extra[0..n_extra), outer, len,
+ * inner (column kernel only), then tail[0..n_tail). */
+static int run_axis(struct cd_cl_backend *be, const struct cd_exec_node *e,
+                    const struct view3 *v, const char *rows_kernel,
+                    const char *cols_kernel, const struct cd_cl_arg *extra,
+                    int n_extra, const struct cd_cl_arg *tail, int n_tail,
+                    const char *what, struct cd_err *err)
+{
+    bool rows = v->inner == 1;
+    const char *kn = rows ? rows_kernel : cols_kernel;
+    cl_kernel k = cd_cl_kernel(be, kn, err);
+    if (!k)
+        return CD_EDEVICE;
+    cl_ulong oo = e->out.off, io = e->in[0].off;
+    cl_uint outer = (cl_uint)v->outer, len = (cl_uint)v->len,
+            inner = (cl_uint)v->inner;
+    const struct cd_cl_arg head[] = {
+        CD_CL_ARG(be->arena), CD_CL_ARG(oo), CD_CL_ARG(be->arena),
+        CD_CL_ARG(io),
+    };
+    const struct cd_cl_arg dims[] = {
+        CD_CL_ARG(outer), CD_CL_ARG(len), CD_CL_ARG(inner),
+    };
+    cl_uint at = (cl_uint)(CD_CL_NARGS(head) + n_extra);
+    int n_dims = rows ? 2 : 3;
+    if (cd_cl_set_args(k, 0, head, CD_CL_NARGS(head), what, err) ||
+        cd_cl_set_args(k, CD_CL_NARGS(head), extra, n_extra, what, err) ||
+        cd_cl_set_args(k, at, dims, n_dims, what, err) ||
+        cd_cl_set_args(k, at + (cl_uint)n_dims, tail, n_tail, what, err))
+        return CD_EDEVICE;
+    size_t gws[2] = { rows ? (size_t)v->outer : (size_t)((v->inner + 7) / 8),
+                      (size_t)v->outer };
+    return cd_cl_enqueue(be, k, rows ? 1 : 2, gws, NULL, kn, err);
 }
 
 CD_CL_FN(batchnorm)
@@ -67,21 +96,13 @@ CD_CL_FN(batchnorm)
              vo = e->w[3].off;
     cl_uint nn = (cl_uint)n, inner = (cl_uint)v.inner, c = (cl_uint)v.len;
     cl_float eps = e->a->eps;
-    cl_int rc = CL_SUCCESS;
-    SETARG(k, 0, be->arena);
-    SETARG(k, 1, oo);
-    SETARG(k, 2, be->arena);
-    SETARG(k, 3, io);
-    SETARG(k, 4, be->wpool);
-    SETARG(k, 5, wo);
-    SETARG(k, 6, bo);
-    SETARG(k, 7, mo);
-    SETARG(k, 8, vo);
-    SETARG(k, 9, nn);
-    SETARG(k, 10, inner);
-    SETARG(k, 11, c);
-    SETARG(k, 12, eps);
-    if (cd_cl_check(rc, "clSetKernelArg(cd_batchnorm)", err))
+    const struct cd_cl_arg args[] = {
+        CD_CL_ARG(be->arena), CD_CL_ARG(oo), CD_CL_ARG(be->arena),
+        CD_CL_ARG(io), CD_CL_ARG(be->wpool), CD_CL_ARG(wo), CD_CL_ARG(bo),
+        CD_CL_ARG(mo), CD_CL_ARG(vo), CD_CL_ARG(nn), CD_CL_ARG(inner),
+        CD_CL_ARG(c), CD_CL_ARG(eps),
+    };
+    if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_batchnorm", err))
         return CD_EDEVICE;
     size_t gws = (size_t)((n + 7) / 8);
     return cd_cl_enqueue(be, k, 1, &gws, NULL, "cd_batchnorm", err);
@@ -101,39 +122,16 @@ CD_CL_FN(layernorm)
                           e->name, (long long)v.len);
     if (v.outer * v.len * v.inner == 0)
         return CD_OK;
-    bool rows = v.inner == 1;
-    const char *kn = rows ? "cd_layernorm_rows" : "cd_layernorm";
-    cl_kernel k = cd_cl_kernel(be, kn, err);
-    if (!k)
-        return CD_EDEVICE;
-    cl_ulong oo = e->out.off, io = e->in[0].off;
     cl_ulong wo = has_w ? e->w[0].off : 0, bo = has_b ? e->w[1].off : 0;
-    cl_uint outer = (cl_uint)v.outer, len = (cl_uint)v.len,
-            inner = (cl_uint)v.inner;
     cl_float eps = e->a->eps;
-    cl_int rc = CL_SUCCESS;
-    SETARG(k, 0, be->arena);
-    SETARG(k, 1, oo);
-    SETARG(k, 2, be->arena);
-    SETARG(k, 3, io);
-    SETARG(k, 4, be->wpool);
-    SETARG(k, 5, wo);
-    SETARG(k, 6, bo);
-    SETARG(k, 7, has_w);
-    SETARG(k, 8, has_b);
-    SETARG(k, 9, outer);
-    SETARG(k, 10, len);
-    if (rows) {
-        SETARG(k, 11, eps);
-    } else {
-        SETARG(k, 11, inner);
-        SETARG(k, 12, eps);
-    }
-    if (cd_cl_check(rc, "clSetKernelArg(layernorm)", err))
-        return CD_EDEVICE;
-    size_t gws[2] = { rows ? (size_t)v.outer : (size_t)((v.inner + 7) / 8),
-                      (size_t)v.outer };
-    return cd_cl_enqueue(be, k, rows ? 1 : 2, gws, NULL, kn, err);
+    const struct cd_cl_arg weights[] = {
+        CD_CL_ARG(be->wpool), CD_CL_ARG(wo), CD_CL_ARG(bo), CD_CL_ARG(has_w),
+        CD_CL_ARG(has_b),
+    };
+    const struct cd_cl_arg tail[] = { CD_CL_ARG(eps) };
+    return run_axis(be, e, &v, "cd_layernorm_rows", "cd_layernorm", weights,
+                    CD_CL_NARGS(weights), tail, CD_CL_NARGS(tail), "layernorm",
+                    err);
 }
 
 CD_CL_FN(softmax)
@@ -144,26 +142,6 @@ CD_CL_FN(softmax)
         return st;
     if (v.outer * v.len * v.inner == 0)
         return CD_OK;
-    bool rows = v.inner == 1;
-    const char *kn = rows ? "cd_softmax_rows" : "cd_softmax";
-    cl_kernel k = cd_cl_kernel(be, kn, err);
-    if (!k)
-        return CD_EDEVICE;
-    cl_ulong oo = e->out.off, io = e->in[0].off;
-    cl_uint outer = (cl_uint)v.outer, len = (cl_uint)v.len,
-            inner = (cl_uint)v.inner;
-    cl_int rc = CL_SUCCESS;
-    SETARG(k, 0, be->arena);
-    SETARG(k, 1, oo);
-    SETARG(k, 2, be->arena);
-    SETARG(k, 3, io);
-    SETARG(k, 4, outer);
-    SETARG(k, 5, len);
-    if (!rows)
-        SETARG(k, 6, inner);
-    if (cd_cl_check(rc, "clSetKernelArg(softmax)", err))
-        return CD_EDEVICE;
-    size_t gws[2] = { rows ? (size_t)v.outer : (size_t)((v.inner + 7) / 8),
-                      (size_t)v.outer };
-    return cd_cl_enqueue(be, k, rows ? 1 : 2, gws, NULL, kn, err);
+    return run_axis(be, e, &v, "cd_softmax_rows", "cd_softmax", NULL, 0, NULL,
+                    0, "softmax", err);
 }

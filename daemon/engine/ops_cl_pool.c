@@ -2,16 +2,10 @@
  * average pooling and global average pooling (kernels/pool.cl). 1-D and 2-D
  * inputs are mapped onto (d, h, w) with leading sizes 1. Only validates sizes,
  * sets arguments and enqueues: no allocation, no blocking, never aborts. */
-#include "cl_backend.h"
 #include "ops_cl.h"
+#include "ops_cl_util.h"
 
 #include <stdint.h>
-
-#define SETARG(k, i, v)                                                       \
-    do {                                                                      \
-        if (rc == CL_SUCCESS)                                                 \
-            rc = clSetKernelArg(k, i, sizeof(v), &(v));                       \
-    } while (0)
 
 #define MAX_ELEMS ((int64_t)INT32_MAX)
 
@@ -32,20 +26,29 @@ static int shape4(const struct cd_shape *s, cl_int8 *v)
     return nsp;
 }
 
-/* Sets src, src_off, dst, dst_off, isz, osz (args 0..5). */
-static int set_common(struct cd_cl_backend *be, cl_kernel k,
-                      const struct cd_exec_node *e, cl_int8 *isz, cl_int8 *osz,
-                      struct cd_err *err)
+/* Enqueues the pool kernel `name` over (output positions, C, batch) with
+ * args src, src_off, dst, dst_off, isz, osz (0..5), then extra from arg 6. */
+static int run_pool(struct cd_cl_backend *be, const struct cd_exec_node *e,
+                    const char *name, const cl_int8 *isz, const cl_int8 *osz,
+                    const struct cd_cl_arg *extra, int n_extra, int batch,
+                    struct cd_err *err)
 {
-    cl_int rc = CL_SUCCESS;
+    cl_kernel k = cd_cl_kernel(be, name, err);
+    if (!k)
+        return err ? err->code : CD_EDEVICE;
     cl_ulong io = e->in[0].off, oo = e->out.off;
-    SETARG(k, 0, be->arena);
-    SETARG(k, 1, io);
-    SETARG(k, 2, be->arena);
-    SETARG(k, 3, oo);
-    SETARG(k, 4, *isz);
-    SETARG(k, 5, *osz);
-    return cd_cl_check(rc, "clSetKernelArg(pool)", err);
+    const struct cd_cl_arg args[] = {
+        CD_CL_ARG(be->arena), CD_CL_ARG(io), CD_CL_ARG(be->arena),
+        CD_CL_ARG(oo), CD_CL_ARG(*isz), CD_CL_ARG(*osz),
+    };
+    int rc = cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "pool", err);
+    if (rc)
+        return rc;
+    if (cd_cl_set_args(k, 6, extra, n_extra, name, err))
+        return CD_EDEVICE;
+    size_t gws[3] = { (size_t)osz->s[1] * osz->s[2] * osz->s[3],
+                      (size_t)osz->s[0], (size_t)batch };
+    return cd_cl_enqueue(be, k, 3, gws, NULL, name, err);
 }
 
 static int check_io(const struct cd_exec_node *e, int batch, cl_int8 *isz,
@@ -81,24 +84,13 @@ CD_CL_FN(pool)
     }
     if (batch == 0)
         return CD_OK;
-    cl_kernel k = cd_cl_kernel(be, "cd_pool", err);
-    if (!k)
-        return err ? err->code : CD_EDEVICE;
-    if ((rc = set_common(be, k, e, &isz, &osz, err)))
-        return rc;
     cl_int is_max = e->op == CD_OP_MAXPOOL, cip = a->count_include_pad != 0;
-    SETARG(k, 6, ksz); /* rc is CD_OK == CL_SUCCESS here */
-    SETARG(k, 7, st);
-    SETARG(k, 8, di);
-    SETARG(k, 9, pb);
-    SETARG(k, 10, pe);
-    SETARG(k, 11, is_max);
-    SETARG(k, 12, cip);
-    if (cd_cl_check(rc, "clSetKernelArg(cd_pool)", err))
-        return CD_EDEVICE;
-    size_t gws[3] = { (size_t)osz.s[1] * osz.s[2] * osz.s[3],
-                      (size_t)osz.s[0], (size_t)batch };
-    return cd_cl_enqueue(be, k, 3, gws, NULL, "cd_pool", err);
+    const struct cd_cl_arg args[] = {
+        CD_CL_ARG(ksz), CD_CL_ARG(st), CD_CL_ARG(di), CD_CL_ARG(pb),
+        CD_CL_ARG(pe), CD_CL_ARG(is_max), CD_CL_ARG(cip),
+    };
+    return run_pool(be, e, "cd_pool", &isz, &osz, args, CD_CL_NARGS(args),
+                    batch, err);
 }
 
 CD_CL_FN(adaptive_pool)
@@ -109,14 +101,8 @@ CD_CL_FN(adaptive_pool)
         return rc;
     if (batch == 0)
         return CD_OK;
-    cl_kernel k = cd_cl_kernel(be, "cd_adaptive_avgpool", err);
-    if (!k)
-        return err ? err->code : CD_EDEVICE;
-    if ((rc = set_common(be, k, e, &isz, &osz, err)))
-        return rc;
-    size_t gws[3] = { (size_t)osz.s[1] * osz.s[2] * osz.s[3],
-                      (size_t)osz.s[0], (size_t)batch };
-    return cd_cl_enqueue(be, k, 3, gws, NULL, "cd_adaptive_avgpool", err);
+    return run_pool(be, e, "cd_adaptive_avgpool", &isz, &osz, NULL, 0, batch,
+                    err);
 }
 
 CD_CL_FN(global_pool)
@@ -132,16 +118,14 @@ CD_CL_FN(global_pool)
     cl_kernel k = cd_cl_kernel(be, "cd_global_avgpool", err);
     if (!k)
         return err ? err->code : CD_EDEVICE;
-    cl_int rc = CL_SUCCESS;
     cl_ulong io = e->in[0].off, oo = e->out.off;
     cl_int C = (cl_int)x->dim[1], S = (cl_int)(n / x->dim[1]);
-    SETARG(k, 0, be->arena);
-    SETARG(k, 1, io);
-    SETARG(k, 2, be->arena);
-    SETARG(k, 3, oo);
-    SETARG(k, 4, C);
-    SETARG(k, 5, S);
-    if (cd_cl_check(rc, "clSetKernelArg(cd_global_avgpool)", err))
+    const struct cd_cl_arg args[] = {
+        CD_CL_ARG(be->arena), CD_CL_ARG(io), CD_CL_ARG(be->arena),
+        CD_CL_ARG(oo), CD_CL_ARG(C), CD_CL_ARG(S),
+    };
+    if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_global_avgpool",
+                       err))
         return CD_EDEVICE;
     size_t gws[2] = { (size_t)C, (size_t)batch };
     return cd_cl_enqueue(be, k, 2, gws, NULL, "cd_global_avgpool", err);

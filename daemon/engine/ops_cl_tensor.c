@@ -3,16 +3,10 @@
  * and upsample (kernels in kernels/tensor.cl). Concat, slice and permute are
  * one strided N-d copy each after merging contiguous dims. Only enqueues:
  * no allocation, never aborts; every index range is checked first. */
-#include "cl_backend.h"
 #include "ops_cl.h"
+#include "ops_cl_util.h"
 
 #include <stdint.h>
-
-#define SETARG(k, i, v)                                                       \
-    do {                                                                      \
-        if (rc == CL_SUCCESS)                                                 \
-            rc = clSetKernelArg(k, i, sizeof(v), &(v));                       \
-    } while (0)
 
 /* A full (batched) shape: dim 0 replaced by batch. */
 struct full {
@@ -24,16 +18,25 @@ struct full {
 static int full_shape(const struct cd_shape *s, int batch, struct full *f,
                       const char *name, struct cd_err *err)
 {
-    int64_t n = cd_shape_numel(s);
-    if (s->ndim < 1 || s->ndim > CD_MAX_DIMS || n < 0 || batch < 0 ||
-        (batch > 0 && n > INT32_MAX / batch))
+    int64_t n = cd_cl_batched_numel(s, batch);
+    if (s->ndim < 1 || s->ndim > CD_MAX_DIMS || n < 0)
         return cd_err_set(err, CD_EINVAL, "%s: bad or too large shape", name);
     f->nd = s->ndim;
     for (int k = 0; k < s->ndim; k++)
         f->dim[k] = s->dim[k];
     f->dim[0] = batch;
-    f->numel = n * batch;
+    f->numel = n;
     return CD_OK;
+}
+
+/* Full shapes of input 0 and of the output. */
+static int full_io(const struct cd_exec_node *e, int batch, struct full *fi,
+                   struct full *fo, struct cd_err *err)
+{
+    int st = full_shape(&e->in[0].shape, batch, fi, e->name, err);
+    if (st == CD_OK)
+        st = full_shape(&e->out.shape, batch, fo, e->name, err);
+    return st;
 }
 
 static void contig_strides(const struct full *f, int64_t *st)
@@ -74,20 +77,14 @@ static int copy_transpose(struct cd_cl_backend *be, int m, const int64_t *d,
         return CD_EDEVICE;
     cl_uint nrows = (cl_uint)rows, l = (cl_uint)d[m - 1], tt = (cl_uint)d[t];
     cl_int is_l = (cl_int)si[m - 1], os_t = (cl_int)so[t];
-    cl_int rc = CL_SUCCESS;
-    SETARG(k, 0, be->arena);
-    SETARG(k, 1, out_off);
-    SETARG(k, 2, be->arena);
-    SETARG(k, 3, in_off);
-    SETARG(k, 4, vd);
-    SETARG(k, 5, vi);
-    SETARG(k, 6, vo);
-    SETARG(k, 7, nrows);
-    SETARG(k, 8, l);
-    SETARG(k, 9, tt);
-    SETARG(k, 10, is_l);
-    SETARG(k, 11, os_t);
-    if (cd_cl_check(rc, "clSetKernelArg(cd_copy_transpose)", err))
+    const struct cd_cl_arg args[] = {
+        CD_CL_ARG(be->arena), CD_CL_ARG(out_off), CD_CL_ARG(be->arena),
+        CD_CL_ARG(in_off), CD_CL_ARG(vd), CD_CL_ARG(vi), CD_CL_ARG(vo),
+        CD_CL_ARG(nrows), CD_CL_ARG(l), CD_CL_ARG(tt), CD_CL_ARG(is_l),
+        CD_CL_ARG(os_t),
+    };
+    if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_copy_transpose",
+                       err))
         return CD_EDEVICE;
     size_t gws[3] = { (size_t)((l + 7) / 8), (size_t)((tt + 7) / 8),
                       (size_t)rows };
@@ -102,24 +99,10 @@ static int copy_strided(struct cd_cl_backend *be, int nd, const int64_t *dim,
                         struct cd_err *err)
 {
     int64_t d[8], si[8], so[8];
-    int m = 0;
-    for (int k = 0; k < nd; k++) {
+    for (int k = 0; k < nd; k++)
         if (dim[k] == 0)
             return CD_OK;
-        if (dim[k] == 1)
-            continue;
-        if (m > 0 && si[m - 1] == is[k] * dim[k] &&
-            so[m - 1] == os[k] * dim[k]) {
-            d[m - 1] *= dim[k];
-            si[m - 1] = is[k];
-            so[m - 1] = os[k];
-            continue;
-        }
-        d[m] = dim[k];
-        si[m] = is[k];
-        so[m] = os[k];
-        m++;
-    }
+    int m = cd_cl_merge_dims(nd, dim, is, os, d, si, so);
     int t = -1; /* a dim along which the input is contiguous */
     for (int j = 0; j + 1 < m; j++)
         if (si[j] == 1 && d[j] >= 8)
@@ -128,29 +111,18 @@ static int copy_strided(struct cd_cl_backend *be, int nd, const int64_t *dim,
         return copy_transpose(be, m, d, si, so, t, in_off, out_off, what,
                               err);
     cl_int8 vd, vi, vo;
-    int64_t rows = 1;
-    for (int k = 0; k < 8; k++) {
-        int j = k - (8 - m);
-        vd.s[k] = j >= 0 ? (cl_int)d[j] : 1;
-        vi.s[k] = j >= 0 ? (cl_int)si[j] : 0;
-        vo.s[k] = j >= 0 ? (cl_int)so[j] : 0;
-        if (k < 7)
-            rows *= vd.s[k];
-    }
+    int64_t rows = cd_cl_pack_dims(m, d, si, so, &vd, &vi, &vo);
     cl_kernel k = cd_cl_kernel(be, "cd_copy_strided", err);
     if (!k)
         return CD_EDEVICE;
     cl_uint nrows = (cl_uint)rows;
-    cl_int rc = CL_SUCCESS;
-    SETARG(k, 0, be->arena);
-    SETARG(k, 1, out_off);
-    SETARG(k, 2, be->arena);
-    SETARG(k, 3, in_off);
-    SETARG(k, 4, vd);
-    SETARG(k, 5, vi);
-    SETARG(k, 6, vo);
-    SETARG(k, 7, nrows);
-    if (cd_cl_check(rc, "clSetKernelArg(cd_copy_strided)", err))
+    const struct cd_cl_arg args[] = {
+        CD_CL_ARG(be->arena), CD_CL_ARG(out_off), CD_CL_ARG(be->arena),
+        CD_CL_ARG(in_off), CD_CL_ARG(vd), CD_CL_ARG(vi), CD_CL_ARG(vo),
+        CD_CL_ARG(nrows),
+    };
+    if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_copy_strided",
+                       err))
         return CD_EDEVICE;
     size_t gws[2] = { (size_t)((vd.s[7] + 7) / 8), (size_t)rows };
     return cd_cl_enqueue(be, k, 2, gws, NULL, what, err);
@@ -159,9 +131,7 @@ static int copy_strided(struct cd_cl_backend *be, int nd, const int64_t *dim,
 CD_CL_FN(copy)
 {
     struct full fi, fo;
-    int st = full_shape(&e->in[0].shape, batch, &fi, e->name, err);
-    if (st == CD_OK)
-        st = full_shape(&e->out.shape, batch, &fo, e->name, err);
+    int st = full_io(e, batch, &fi, &fo, err);
     if (st != CD_OK)
         return st;
     if (fi.numel != fo.numel)
@@ -174,13 +144,11 @@ CD_CL_FN(copy)
         return CD_EDEVICE;
     cl_ulong oo = e->out.off, io = e->in[0].off;
     cl_uint n = (cl_uint)fo.numel;
-    cl_int rc = CL_SUCCESS;
-    SETARG(k, 0, be->arena);
-    SETARG(k, 1, oo);
-    SETARG(k, 2, be->arena);
-    SETARG(k, 3, io);
-    SETARG(k, 4, n);
-    if (cd_cl_check(rc, "clSetKernelArg(cd_copy)", err))
+    const struct cd_cl_arg args[] = {
+        CD_CL_ARG(be->arena), CD_CL_ARG(oo), CD_CL_ARG(be->arena),
+        CD_CL_ARG(io), CD_CL_ARG(n),
+    };
+    if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_copy", err))
         return CD_EDEVICE;
     size_t gws = (size_t)((fo.numel + 7) / 8);
     return cd_cl_enqueue(be, k, 1, &gws, NULL, "cd_copy", err);
@@ -226,9 +194,7 @@ CD_CL_FN(concat)
 CD_CL_FN(slice)
 {
     struct full fi, fo;
-    int st = full_shape(&e->in[0].shape, batch, &fi, e->name, err);
-    if (st == CD_OK)
-        st = full_shape(&e->out.shape, batch, &fo, e->name, err);
+    int st = full_io(e, batch, &fi, &fo, err);
     if (st != CD_OK)
         return st;
     int axis = e->a->axis < 0 ? e->a->axis + fi.nd : e->a->axis;
@@ -267,9 +233,7 @@ CD_CL_FN(slice)
 CD_CL_FN(permute)
 {
     struct full fi, fo;
-    int st = full_shape(&e->in[0].shape, batch, &fi, e->name, err);
-    if (st == CD_OK)
-        st = full_shape(&e->out.shape, batch, &fo, e->name, err);
+    int st = full_io(e, batch, &fi, &fo, err);
     if (st != CD_OK)
         return st;
     const struct cd_attrs *a = e->a;
@@ -296,9 +260,7 @@ CD_CL_FN(permute)
 CD_CL_FN(pad)
 {
     struct full fi, fo;
-    int st = full_shape(&e->in[0].shape, batch, &fi, e->name, err);
-    if (st == CD_OK)
-        st = full_shape(&e->out.shape, batch, &fo, e->name, err);
+    int st = full_io(e, batch, &fi, &fo, err);
     if (st != CD_OK)
         return st;
     int d = e->a->nsp;
@@ -331,17 +293,12 @@ CD_CL_FN(pad)
     cl_ulong oo = e->out.off, io = e->in[0].off;
     cl_uint nrows = (cl_uint)rows;
     cl_float value = e->a->alpha;
-    cl_int rc = CL_SUCCESS;
-    SETARG(k, 0, be->arena);
-    SETARG(k, 1, oo);
-    SETARG(k, 2, be->arena);
-    SETARG(k, 3, io);
-    SETARG(k, 4, vo);
-    SETARG(k, 5, vi);
-    SETARG(k, 6, vp);
-    SETARG(k, 7, nrows);
-    SETARG(k, 8, value);
-    if (cd_cl_check(rc, "clSetKernelArg(cd_pad)", err))
+    const struct cd_cl_arg args[] = {
+        CD_CL_ARG(be->arena), CD_CL_ARG(oo), CD_CL_ARG(be->arena),
+        CD_CL_ARG(io), CD_CL_ARG(vo), CD_CL_ARG(vi), CD_CL_ARG(vp),
+        CD_CL_ARG(nrows), CD_CL_ARG(value),
+    };
+    if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_pad", err))
         return CD_EDEVICE;
     size_t gws[2] = { (size_t)((vo.s[7] + 63) / 64), (size_t)rows };
     return cd_cl_enqueue(be, k, 2, gws, NULL, "cd_pad", err);
@@ -361,9 +318,7 @@ static float up_scale(int64_t in, int64_t out, int align, float given)
 CD_CL_FN(upsample)
 {
     struct full fi, fo;
-    int st = full_shape(&e->in[0].shape, batch, &fi, e->name, err);
-    if (st == CD_OK)
-        st = full_shape(&e->out.shape, batch, &fo, e->name, err);
+    int st = full_io(e, batch, &fi, &fo, err);
     if (st != CD_OK)
         return st;
     const struct cd_attrs *a = e->a;
@@ -398,24 +353,14 @@ CD_CL_FN(upsample)
     cl_uint d = (cl_uint)in[0], h = (cl_uint)in[1], w = (cl_uint)in[2];
     cl_uint dout = (cl_uint)out[0], ho = (cl_uint)out[1], wo = (cl_uint)out[2];
     cl_int mode = bil, al = align;
-    cl_int rc = CL_SUCCESS;
-    SETARG(k, 0, be->arena);
-    SETARG(k, 1, oo);
-    SETARG(k, 2, be->arena);
-    SETARG(k, 3, io);
-    SETARG(k, 4, planes);
-    SETARG(k, 5, d);
-    SETARG(k, 6, h);
-    SETARG(k, 7, w);
-    SETARG(k, 8, dout);
-    SETARG(k, 9, ho);
-    SETARG(k, 10, wo);
-    SETARG(k, 11, sc[0]);
-    SETARG(k, 12, sc[1]);
-    SETARG(k, 13, sc[2]);
-    SETARG(k, 14, mode);
-    SETARG(k, 15, al);
-    if (cd_cl_check(rc, "clSetKernelArg(cd_upsample)", err))
+    const struct cd_cl_arg args[] = {
+        CD_CL_ARG(be->arena), CD_CL_ARG(oo), CD_CL_ARG(be->arena),
+        CD_CL_ARG(io), CD_CL_ARG(planes), CD_CL_ARG(d), CD_CL_ARG(h),
+        CD_CL_ARG(w), CD_CL_ARG(dout), CD_CL_ARG(ho), CD_CL_ARG(wo),
+        CD_CL_ARG(sc[0]), CD_CL_ARG(sc[1]), CD_CL_ARG(sc[2]),
+        CD_CL_ARG(mode), CD_CL_ARG(al),
+    };
+    if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_upsample", err))
         return CD_EDEVICE;
     size_t gws[2] = { (size_t)((wo + 31) / 32),
                       (size_t)planes * dout * ho };

@@ -5,6 +5,7 @@
  * trust shapes already checked by the shape functions (the ref backend
  * re-checks every node before calling them) and must not allocate. */
 #include "ops_ref.h"
+#include "ops_ref_util.h"
 
 #include <math.h>
 
@@ -170,15 +171,9 @@ CD_REF_FN(batchnorm)
 
 CD_REF_FN(layernorm)
 {
-    const struct cd_shape *xs = &e->in[0].shape;
-    int r = xs->ndim;
-    int ax = e->a->axis < 0 ? e->a->axis + r : e->a->axis;
-    int64_t xn = numel(&e->in[0]), c = xs->dim[ax];
     /* element (o, ch, i) at (o * c + ch) * inner + i */
-    int64_t inner = 1;
-    for (int i = ax + 1; i < r; i++)
-        inner *= xs->dim[i];
-    int64_t outer = xn / (c * inner);
+    int64_t outer, c, inner, xn = numel(&e->in[0]);
+    cd_ref_axis_view(&e->in[0].shape, e->a->axis, &outer, &c, &inner);
     const float *wt = e->has_w[0] ? wpool + e->w[0].off : NULL;
     const float *bias = e->has_w[1] ? wpool + e->w[1].off : NULL;
     for (int b = 0; b < batch; b++) {

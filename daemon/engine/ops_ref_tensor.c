@@ -3,6 +3,7 @@
  * softmax and constant pad. They trust shapes already checked by the shape
  * functions (the ref backend re-checks every node) and must not allocate. */
 #include "ops_ref.h"
+#include "ops_ref_util.h"
 
 #include <math.h>
 #include <string.h>
@@ -195,13 +196,8 @@ CD_REF_FN(permute)
 
 CD_REF_FN(softmax)
 {
-    const struct cd_shape *xs = &e->in[0].shape;
-    int ax = norm_axis(e->a->axis, xs->ndim);
-    int64_t outer = 1, inner = 1, len = xs->dim[ax], n = numel(&e->out);
-    for (int i = 0; i < ax; i++)
-        outer *= xs->dim[i];
-    for (int i = ax + 1; i < xs->ndim; i++)
-        inner *= xs->dim[i];
+    int64_t outer, len, inner, n = numel(&e->out);
+    cd_ref_axis_view(&e->in[0].shape, e->a->axis, &outer, &len, &inner);
     for (int b = 0; b < batch; b++) {
         const float *x = arena + e->in[0].off + b * n;
         float *y = arena + e->out.off + b * n;
