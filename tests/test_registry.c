@@ -1,0 +1,300 @@
+/* test_registry.c — registry.c: a models folder with a good and a corrupted
+ * model (failed with a reason, the other served), lookups by folder name,
+ * reloads that keep the old version when the new one is broken, pick up new
+ * folders and drop removed ones. Fixtures are copies of models/tiny-demo in a
+ * mkdtemp folder. */
+#include "check_main.h"
+
+#include "server/config.h"
+#include "server/metrics.h"
+#include "server/registry.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SRC "models/tiny-demo"
+
+static char root[64];
+static struct cd_config cfg;
+
+static void copy_file(const char *src, const char *dst)
+{
+    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+    ck_assert_msg(in && out, "copy %s -> %s", src, dst);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    ck_assert_int_eq(fclose(out), 0);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    unlink(path);   /* never write through a link into the repository */
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* root/name as a copy of tiny-demo; model.json replaced by `json` if given. */
+static void make_model(const char *name, const char *json)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", root, name);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/%s/weights.safetensors", root, name);
+    copy_file(SRC "/weights.safetensors", p);
+    snprintf(p, sizeof p, "%s/%s/model.json", root, name);
+    if (json)
+        write_text(p, json);
+    else
+        copy_file(SRC "/model.json", p);
+}
+
+static void set_json(const char *name, const char *json)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s/model.json", root, name);
+    write_text(p, json);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+                  struct FTW *f)
+{
+    return remove(path);
+}
+
+static void rm_tree(const char *path)
+{
+    nftw(path, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static void setup(void)
+{
+    cd_metrics_init();
+    strcpy(root, "/tmp/cd_registry_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    make_model("a-good", NULL);
+    make_model("b-broken", "{\"format\": \"convd-model\", \"version\": 1,");
+    make_model(".hidden", NULL);
+    char p[256];
+    snprintf(p, sizeof p, "%s/no-model-json", root);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/README", root);
+    write_text(p, "not a model\n");
+    cd_config_defaults(&cfg);
+    snprintf(cfg.models_dir, sizeof cfg.models_dir, "%s", root);
+    snprintf(cfg.device, sizeof cfg.device, "ref");
+    cfg.cache_dir[0] = '\0';
+    cfg.batch.max_batch = 4;
+}
+
+static void teardown(void)
+{
+    rm_tree(root);
+}
+
+static struct cd_registry *open_reg(void)
+{
+    struct cd_registry *reg = NULL;
+    struct cd_err err = { 0 };
+    ck_assert_msg(cd_registry_init(&reg, &cfg, &err) == CD_OK, "%s", err.msg);
+    return reg;
+}
+
+START_TEST(loads_good_and_records_broken)
+{
+    struct cd_registry *reg = open_reg();
+    int ready = -1, failed = -1;
+    cd_registry_counts(reg, &ready, &failed);
+    ck_assert_int_eq(ready, 1);
+    ck_assert_int_eq(failed, 1);
+    ck_assert(!cd_registry_all_ready(reg));
+
+    struct cd_served *a = cd_registry_get(reg, "a-good");
+    ck_assert_ptr_nonnull(a);
+    ck_assert_int_eq(a->state, CD_SERVED_READY);
+    ck_assert_str_eq(a->reason, "");
+    ck_assert_int_eq(a->version, 1);
+    ck_assert_ptr_nonnull(a->model);
+    ck_assert_str_eq(a->model->name, "tiny-demo"); /* served by folder name */
+    ck_assert_uint_eq(cd_served_input_numel(a), 3 * 64 * 64);
+    ck_assert_int_eq(cd_runner_max_batch(a->runner), 4);
+    ck_assert_ptr_nonnull(a->stage_in);
+    ck_assert_ptr_nonnull(a->stage_out);
+    ck_assert_int_ge(a->metrics_slot, 0);
+
+    struct cd_served *b = cd_registry_get(reg, "b-broken");
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(b->state, CD_SERVED_FAILED);
+    ck_assert_msg(strlen(b->reason) > 0, "failed model without a reason");
+    ck_assert_ptr_null(b->model);
+    ck_assert_ptr_null(b->runner);
+
+    ck_assert_ptr_null(cd_registry_get(reg, ".hidden"));
+    ck_assert_ptr_null(cd_registry_get(reg, "no-model-json"));
+    ck_assert_ptr_null(cd_registry_get(reg, "README"));
+    ck_assert_ptr_null(cd_registry_get(reg, "tiny-demo"));
+
+    struct cd_served **all = NULL;
+    int n = 0;
+    ck_assert_int_eq(cd_registry_list(reg, &all, &n), CD_OK);
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(all[0]->name, "a-good");
+    ck_assert_str_eq(all[1]->name, "b-broken");
+    for (int i = 0; i < n; i++)
+        cd_served_unref(all[i]);
+    free(all);
+
+    cd_served_unref(a);
+    cd_served_unref(b);
+    cd_registry_free(reg);
+}
+END_TEST
+
+START_TEST(missing_dir_fails)
+{
+    struct cd_registry *reg = (void *)1;
+    struct cd_err err = { 0 };
+    snprintf(cfg.models_dir, sizeof cfg.models_dir, "%s/nope", root);
+    ck_assert_int_eq(cd_registry_init(&reg, &cfg, &err), CD_EIO);
+    ck_assert_ptr_null(reg);
+    ck_assert_ptr_nonnull(strstr(err.msg, "nope"));
+}
+END_TEST
+
+START_TEST(bad_device_fails_model_only)
+{
+    snprintf(cfg.device, sizeof cfg.device, "7:7");
+    struct cd_registry *reg = open_reg();
+    struct cd_served *a = cd_registry_get(reg, "a-good");
+    ck_assert_int_eq(a->state, CD_SERVED_FAILED);
+    ck_assert(a->reason[0]);
+    cd_served_unref(a);
+    cd_registry_free(reg);
+}
+END_TEST
+
+static int n_retired;
+
+static void retire_cb(struct cd_served *old, void *ctx)
+{
+    ck_assert_ptr_eq(ctx, &n_retired);
+    n_retired++;
+    cd_served_unref(old);
+}
+
+START_TEST(reload_keeps_old_on_failure)
+{
+    struct cd_registry *reg = open_reg();
+    struct cd_err err = { 0 };
+    struct cd_served *v1 = cd_registry_get(reg, "a-good");
+    struct cd_served *b1 = cd_registry_get(reg, "b-broken");
+    char old_reason[512];
+    snprintf(old_reason, sizeof old_reason, "%s", b1->reason);
+
+    set_json("a-good", "[1, 2");
+    set_json("b-broken", "{}");
+    n_retired = 0;
+    ck_assert_int_eq(cd_registry_reload(reg, retire_cb, &n_retired, &err), CD_OK);
+
+    struct cd_served *a = cd_registry_get(reg, "a-good");
+    ck_assert_ptr_eq(a, v1);                 /* the old version keeps serving */
+    ck_assert_int_eq(a->state, CD_SERVED_READY);
+    ck_assert_int_eq(a->version, 1);
+    struct cd_served *b = cd_registry_get(reg, "b-broken");
+    ck_assert_ptr_ne(b, b1);                 /* failed stays failed, new reason */
+    ck_assert_int_eq(b->state, CD_SERVED_FAILED);
+    ck_assert_int_eq(b->version, 2);
+    ck_assert_str_ne(b->reason, old_reason);
+    ck_assert_int_eq(n_retired, 1);          /* only b-broken v1 */
+    ck_assert_str_eq(b1->name, "b-broken");  /* still alive: we hold a ref */
+
+    /* The kept version still runs. */
+    ck_assert_int_eq(cd_runner_run(a->runner, a->stage_in, 1, &err), CD_OK);
+
+    cd_served_unref(a);
+    cd_served_unref(b);
+    cd_served_unref(v1);
+    cd_served_unref(b1);
+    cd_registry_free(reg);
+}
+END_TEST
+
+START_TEST(reload_adds_replaces_and_removes)
+{
+    struct cd_registry *reg = open_reg();
+    struct cd_err err = { 0 };
+    struct cd_served *v1 = cd_registry_get(reg, "a-good");
+    make_model("c-new", NULL);
+    set_json("b-broken", "");
+    n_retired = 0;
+    ck_assert_int_eq(cd_registry_reload(reg, retire_cb, &n_retired, &err), CD_OK);
+    ck_assert_int_eq(n_retired, 2);          /* a-good v1 and b-broken v1 */
+
+    int ready, failed;
+    cd_registry_counts(reg, &ready, &failed);
+    ck_assert_int_eq(ready, 2);
+    ck_assert_int_eq(failed, 1);
+    struct cd_served *c = cd_registry_get(reg, "c-new");
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(c->state, CD_SERVED_READY);
+    ck_assert_int_eq(c->version, 1);
+    struct cd_served *a = cd_registry_get(reg, "a-good");
+    ck_assert_ptr_ne(a, v1);
+    ck_assert_int_eq(a->version, 2);
+    ck_assert_int_eq(a->metrics_slot, v1->metrics_slot);
+    /* The replaced version is alive while referenced and still runs. */
+    ck_assert_int_eq(cd_runner_run(v1->runner, v1->stage_in, 1, &err), CD_OK);
+    cd_served_unref(v1);
+    cd_served_unref(a);
+    cd_served_unref(c);
+
+    /* Remove c-new and fix b-broken: all ready, c-new gone. */
+    char p[256];
+    snprintf(p, sizeof p, "%s/c-new", root);
+    rm_tree(p);
+    snprintf(p, sizeof p, "%s/b-broken/model.json", root);
+    copy_file(SRC "/model.json", p);
+    n_retired = 0;
+    ck_assert_int_eq(cd_registry_reload(reg, NULL, NULL, &err), CD_OK);
+    ck_assert_ptr_null(cd_registry_get(reg, "c-new"));
+    cd_registry_counts(reg, &ready, &failed);
+    ck_assert_int_eq(ready, 2);
+    ck_assert_int_eq(failed, 0);
+    ck_assert(cd_registry_all_ready(reg));
+    struct cd_served *b = cd_registry_get(reg, "b-broken");
+    ck_assert_int_eq(b->version, 3);
+    cd_served_unref(b);
+    cd_registry_free(reg);
+}
+END_TEST
+
+static Suite *registry_suite(void)
+{
+    Suite *s = suite_create("registry");
+    TCase *tc = tcase_create("registry");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, loads_good_and_records_broken);
+    tcase_add_test(tc, missing_dir_fails);
+    tcase_add_test(tc, reload_keeps_old_on_failure);
+    tcase_add_test(tc, reload_adds_replaces_and_removes);
+    suite_add_tcase(s, tc);
+    /* Separate case: the OpenCL loader is noisy under valgrind, so a memcheck
+     * run can pick CK_RUN_CASE=registry. */
+    TCase *cl = tcase_create("opencl");
+    tcase_add_checked_fixture(cl, setup, teardown);
+    tcase_set_timeout(cl, 60);
+    tcase_add_test(cl, bad_device_fails_model_only);
+    suite_add_tcase(s, cl);
+    return s;
+}
+
+CD_TEST_MAIN(registry_suite)
