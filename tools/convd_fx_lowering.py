@@ -16,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from convd_errors import ConvertError
+from convd_fx_custom import custom_lowering
 from convd_fx_ops import _C, _Emitter, _T, _W, _args
 from convd_fx_trace import _get_attr, _is_layernorm2d, _is_stochastic_depth
 
@@ -47,6 +48,9 @@ class _Converter(_Emitter):
     def call_module(self, n, m):
         x = lambda: self.tensor(n.args[0])  # noqa: E731
         p = n.target
+        custom = custom_lowering(m)
+        if custom is not None:
+            return custom(self, n, m)
         if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
             if m.padding_mode != "zeros":
                 self.fail("conv padding_mode %r (zeros only)" % m.padding_mode)

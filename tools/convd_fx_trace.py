@@ -11,6 +11,8 @@ import torch
 import torch.fx as fx
 import torch.nn as nn
 
+from convd_fx_custom import custom_lowering
+
 
 def _is_stochastic_depth(m):
     return type(m).__name__ == "StochasticDepth"
@@ -26,7 +28,7 @@ class _Tracer(fx.Tracer):
     """Standard leaves plus torchvision's StochasticDepth and LayerNorm2d."""
 
     def is_leaf_module(self, m, qualname):
-        if _is_stochastic_depth(m) or _is_layernorm2d(m):
+        if _is_stochastic_depth(m) or _is_layernorm2d(m) or custom_lowering(m):
             return True
         return super().is_leaf_module(m, qualname)
 
