@@ -30,7 +30,7 @@ DEB_TOOLS := python3-torch python3-torchvision python3-numpy python3-skimage \
   valgrind curl wrk prometheus
 DEB_ALL   := $(DEB_BUILD) $(DEB_TOOLS)
 
-.PHONY: all deps check test memcheck golden run bench clean
+.PHONY: all deps check test memcheck golden run bench bench-families clean
 .SECONDARY:
 all: $(B)/convd-infer $(B)/convd
 
@@ -70,6 +70,7 @@ deps:
 # Golden fixtures: torchvision models converted and run by PyTorch.
 golden: all
 	OPENBLAS_NUM_THREADS=1 $(PYTHON) tools/make_golden.py --out $(B)/golden
+	OPENBLAS_NUM_THREADS=1 $(PYTHON) tools/make_family_golden.py --out $(B)/golden
 
 test: all $(TEST_BIN)
 	@failed=""; for t in $(TEST_BIN); do echo "== $$t"; \
@@ -90,12 +91,24 @@ check: deps
 	$(MAKE) memcheck
 	$(MAKE) golden
 	sh tests/golden/run.sh $(B)
+	sh tests/integration/run.sh $(B)
 
 run: deps all
-	$(B)/convd-infer --model models/tiny-demo --input models/tiny-demo/sample.png --top 3
+	$(B)/convd --config config/convd.json --models models --host 127.0.0.1 --port 8080
+
+MICRO_SRC := $(wildcard bench/micro/*.c)
+MICRO_BIN := $(MICRO_SRC:bench/micro/%.c=$(B)/bench/%)
+
+$(B)/bench/%: $(B)/obj/bench/micro/%.o $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 bench: deps all
 	OPENBLAS_NUM_THREADS=1 $(PYTHON) bench/bench_infer.py --build $(B)
+
+# Per-family kernel micro-benchmarks (GFLOP/s or GB/s on the OpenCL device).
+bench-families: all $(MICRO_BIN)
+	@for b in $(MICRO_BIN); do $$b; done
 
 clean:
 	rm -rf $(B)

@@ -108,6 +108,36 @@ static int spatial_ints(const json_t *j, const char *name, int64_t hi,
     return CD_OK;
 }
 
+/* conv_transpose: non-negative, one per spatial dim. */
+static int output_padding(const json_t *j, struct cd_attrs *a,
+                          struct cd_err *err)
+{
+    int64_t v[CD_MAX_SPATIAL];
+    int n;
+    if (get_int_list(j, "output_padding", CD_MAX_SPATIAL, 0, SPATIAL_MAX,
+                     "list of non-negative integers", v, &n, err) ||
+        set_nsp(a, n, "output_padding", err))
+        return CD_EINVAL;
+    for (int i = 0; i < n; i++)
+        a->output_padding[i] = (int)v[i];
+    return CD_OK;
+}
+
+/* multidilated_conv: one positive dilation per input-channel slice. */
+static int dilation_list(const json_t *j, struct cd_attrs *a,
+                         struct cd_err *err)
+{
+    int64_t v[CD_MAX_DILATIONS];
+    int n;
+    if (get_int_list(j, "dilations", CD_MAX_DILATIONS, 1, SPATIAL_MAX,
+                     "list of 1 to 16 positive integers", v, &n, err))
+        return CD_EINVAL;
+    for (int i = 0; i < n; i++)
+        a->dilations[i] = (int)v[i];
+    a->n_dilations = n;
+    return CD_OK;
+}
+
 static int padding(const json_t *j, struct cd_attrs *a, struct cd_err *err)
 {
     const char *what = "list of non-negative integers of length d or 2d";
@@ -222,6 +252,12 @@ static int parse_one(const char *k, const json_t *v, struct cd_attrs *a,
         return spatial_ints(v, k, SPATIAL_MAX, a->stride, a, err);
     if (!strcmp(k, "dilation"))
         return spatial_ints(v, k, SPATIAL_MAX, a->dilation, a, err);
+    if (!strcmp(k, "dilated_kernel_size")) /* DCLS: the dense kernel's size */
+        return spatial_ints(v, k, SPATIAL_MAX, a->kernel, a, err);
+    if (!strcmp(k, "output_padding"))
+        return output_padding(v, a, err);
+    if (!strcmp(k, "dilations"))
+        return dilation_list(v, a, err);
     if (!strcmp(k, "size") || !strcmp(k, "output_size"))
         return spatial_ints(v, k, SIZE_MAX_ATTR, a->size, a, err);
     if (!strcmp(k, "scale"))

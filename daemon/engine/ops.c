@@ -3,6 +3,7 @@
  * without a row (and a test in tests/test_ops.c). No kernel code here. */
 #include "ops.h"
 
+#include "op_family.h"
 #include "op_shape.h"
 #include "ops_cl.h"
 #include "ops_ref.h"
@@ -11,7 +12,7 @@
 #include <string.h>
 
 /* Bump together with the op count after adding the op's test. */
-#define CD_OPS_TESTED 33
+#define CD_OPS_TESTED 44
 _Static_assert(CD_OP_COUNT == CD_OPS_TESTED,
                "new op: add its table row and its test in tests/test_ops*.c");
 
@@ -133,6 +134,67 @@ const struct cd_op_info cd_ops[CD_OP_COUNT] = {
                         .attrs = "p", .shape = cd_shape_same,
                         .ref = cd_ref_copy, .cl = cd_cl_copy,
                         .kernel = "cd_copy" },
+    [CD_OP_PHC_CONV] = { .name = "phc_conv", .n_in_min = 1, .n_in_max = 2,
+                         .weights = { "A", "F", "bias?" },
+                         .attrs = "stride,padding,dilation,groups," EPILOGUE,
+                         .shape = cd_shape_phc_conv,
+                         .materialize = cd_materialize_phc_conv },
+    [CD_OP_QUATERNION_CONV] = { .name = "quaternion_conv", .n_in_min = 1,
+                                .n_in_max = 2,
+                                .weights = { "r", "i", "j", "k", "bias?" },
+                                .attrs = "stride,padding,dilation,groups," EPILOGUE,
+                                .shape = cd_shape_quaternion_conv,
+                                .materialize = cd_materialize_quaternion_conv },
+    [CD_OP_COMPLEX_CONV] = { .name = "complex_conv", .n_in_min = 1, .n_in_max = 2,
+                             .weights = { "real", "imag", "bias_real?",
+                                          "bias_imag?" },
+                             .attrs = "stride,padding,dilation,groups," EPILOGUE,
+                             .shape = cd_shape_complex_conv,
+                             .materialize = cd_materialize_complex_conv },
+    [CD_OP_DCLS_CONV] = { .name = "dcls_conv", .n_in_min = 1, .n_in_max = 2,
+                          .weights = { "weight", "P", "SIG?", "bias?" },
+                          .attrs = "dilated_kernel_size,stride,padding,groups,"
+                                   EPILOGUE,
+                          .shape = cd_shape_dcls_conv,
+                          .materialize = cd_materialize_dcls_conv },
+    [CD_OP_MULTIDILATED_CONV] = { .name = "multidilated_conv", .n_in_min = 1,
+                                  .n_in_max = 2, .weights = { "weight", "bias?" },
+                                  .attrs = "dilations,stride," EPILOGUE,
+                                  .shape = cd_shape_multidilated_conv,
+                                  .ref = cd_ref_multidilated_conv,
+                                  .cl = cd_cl_multidilated_conv,
+                                  .kernel = "cd_multidilated_conv" },
+    [CD_OP_GRN] = { .name = "grn", .n_in_min = 1, .n_in_max = 1,
+                    .weights = { "gamma", "beta" }, .attrs = "axis,eps",
+                    .shape = cd_shape_grn, .ref = cd_ref_grn, .cl = cd_cl_grn,
+                    .kernel = "cd_grn" },
+    [CD_OP_HAAR_DWT] = { .name = "haar_dwt", .n_in_min = 1, .n_in_max = 1,
+                         .attrs = "", .shape = cd_shape_haar_dwt,
+                         .ref = cd_ref_haar_dwt, .cl = cd_cl_haar_dwt,
+                         .kernel = "cd_haar_dwt" },
+    [CD_OP_HAAR_IDWT] = { .name = "haar_idwt", .n_in_min = 1, .n_in_max = 1,
+                          .attrs = "", .shape = cd_shape_haar_idwt,
+                          .ref = cd_ref_haar_idwt, .cl = cd_cl_haar_idwt,
+                          .kernel = "cd_haar_idwt" },
+    [CD_OP_CONV_TRANSPOSE] = { .name = "conv_transpose", .n_in_min = 1,
+                               .n_in_max = 2, .weights = { "weight", "bias?" },
+                               .attrs = "stride,padding,output_padding,dilation,"
+                                        "groups," EPILOGUE,
+                               .shape = cd_shape_conv_transpose,
+                               .ref = cd_ref_conv_transpose,
+                               .cl = cd_cl_conv_transpose,
+                               .kernel = "cd_conv_transpose" },
+    [CD_OP_DYNAMIC_DWCONV] = { .name = "dynamic_dwconv", .n_in_min = 2,
+                               .n_in_max = 2, .weights = { "bias?" },
+                               .attrs = "kernel,stride,padding,dilation",
+                               .shape = cd_shape_dynamic_dwconv,
+                               .ref = cd_ref_dynamic_dwconv,
+                               .cl = cd_cl_dynamic_dwconv,
+                               .kernel = "cd_dynamic_dwconv" },
+    [CD_OP_SCNN] = { .name = "scnn", .n_in_min = 1, .n_in_max = 1,
+                     .weights = { "down", "up", "right", "left" },
+                     .attrs = "", .shape = cd_shape_scnn, .ref = cd_ref_scnn,
+                     .cl = cd_cl_scnn, .kernel = "cd_scnn_slice" },
 };
 
 void cd_attrs_default(struct cd_attrs *a, enum cd_op op)

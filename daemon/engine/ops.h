@@ -46,6 +46,18 @@ enum cd_op {
     CD_OP_PAD,
     CD_OP_IDENTITY,
     CD_OP_DROPOUT,
+    /* convolution families of the seed papers (docs/families.md) */
+    CD_OP_PHC_CONV,        /* PHNN: weight = sum_i kron(A_i, F_i); materialised */
+    CD_OP_QUATERNION_CONV, /* Hamilton-product blocks; materialised */
+    CD_OP_COMPLEX_CONV,    /* [[Wr,-Wi],[Wi,Wr]] blocks; materialised */
+    CD_OP_DCLS_CONV,       /* kernel from learned positions; materialised */
+    CD_OP_MULTIDILATED_CONV, /* D3Net: dilation per input-channel slice */
+    CD_OP_GRN,             /* global response normalisation (ConvNeXt V2) */
+    CD_OP_HAAR_DWT,        /* WaveMix: 2-D Haar transform, (C,H,W)->(4C,H/2,W/2) */
+    CD_OP_HAAR_IDWT,       /* its inverse */
+    CD_OP_CONV_TRANSPOSE,  /* transposed convolution */
+    CD_OP_DYNAMIC_DWCONV,  /* per-sample depthwise kernels from a second input */
+    CD_OP_SCNN,            /* SCNN slice-by-slice message passing */
     CD_OP_COUNT
 };
 
@@ -73,7 +85,8 @@ enum cd_upsample_mode {
 };
 
 #define CD_MAX_SPATIAL 3
-#define CD_MAX_WEIGHTS 4
+#define CD_MAX_WEIGHTS 6
+#define CD_MAX_DILATIONS 16
 
 /* Every attribute any op may carry. Which ones an op accepts is listed in its
  * table row; the loader fills defaults first (cd_attrs_default) and refuses
@@ -85,7 +98,10 @@ struct cd_attrs {
     int dilation[CD_MAX_SPATIAL];
     int pad_begin[CD_MAX_SPATIAL];   /* model.json "padding": [b0..,e0..] */
     int pad_end[CD_MAX_SPATIAL];
+    int output_padding[CD_MAX_SPATIAL]; /* conv_transpose */
     int groups;
+    int n_dilations;                 /* multidilated_conv: one per channel slice */
+    int dilations[CD_MAX_DILATIONS];
     int ceil_mode;                   /* pools */
     int count_include_pad;           /* avgpool */
     int align_corners;               /* upsample bilinear */
@@ -136,6 +152,8 @@ struct cd_exec_node {
 };
 
 struct cd_cl_backend; /* opaque: defined in ops_cl / cl backend */
+struct cd_graph;
+struct cd_node;
 
 /* Shape function: validates attributes, input and weight shapes, and writes
  * the output shape. in[] are per-sample shapes (dim[0] == 1); w[i].ndim == 0
@@ -152,6 +170,12 @@ typedef int (*cd_ref_fn)(const struct cd_exec_node *e, int batch,
 typedef int (*cd_cl_fn)(struct cd_cl_backend *be, const struct cd_exec_node *e,
                         int batch, struct cd_err *err);
 
+/* Load-time rewrite of a structured-weight op into plain ops (e.g. PHC ->
+ * conv with the Kronecker-sum weight). Replaces n's op, attributes and
+ * weights in place (new weights are owned); may add weights, not nodes. */
+typedef int (*cd_materialize_fn)(struct cd_graph *g, struct cd_node *n,
+                                 struct cd_err *err);
+
 struct cd_op_info {
     const char *name;        /* spelling in model.json */
     int n_in_min, n_in_max;  /* graph inputs (excluding weights) */
@@ -164,6 +188,9 @@ struct cd_op_info {
     cd_ref_fn ref;
     cd_cl_fn cl;
     const char *kernel;      /* main kernel name in kernels/<family>.cl */
+    /* set for ops that only exist on disk: rewritten at load, never run
+     * (ref, cl and kernel are then NULL) */
+    cd_materialize_fn materialize;
 };
 
 /* The table, indexed by enum cd_op. */

@@ -229,13 +229,35 @@ int cd_pass_alias_views(struct cd_graph *g, struct cd_pass_stats *st,
     return CD_OK;
 }
 
+int cd_pass_materialize(struct cd_graph *g, struct cd_pass_stats *st,
+                        struct cd_err *err)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        struct cd_node *n = &g->nodes[i];
+        cd_materialize_fn fn = cd_ops[n->op].materialize;
+        if (n->dead || !fn)
+            continue;
+        const char *was = cd_ops[n->op].name;
+        int rc = fn(g, n, err);
+        if (rc != CD_OK)
+            return cd_err_wrap(err, "node \"%s\" (%s)", n->name, was);
+        if (cd_ops[n->op].materialize)
+            return cd_err_set(err, CD_EINVAL,
+                              "node \"%s\": %s was not rewritten", n->name, was);
+        st->n_materialized++;
+    }
+    return CD_OK;
+}
+
 int cd_passes_run(struct cd_graph *g, struct cd_pass_stats *stats,
                   struct cd_err *err)
 {
     struct cd_pass_stats local = { 0 }, *st = stats ? stats : &local;
     memset(st, 0, sizeof *st);
     int rc;
-    if ((rc = cd_pass_drop_identity(g, st, err)) ||
+    if ((rc = cd_pass_materialize(g, st, err)) ||
+        (rc = cd_graph_infer_shapes(g, err)) ||
+        (rc = cd_pass_drop_identity(g, st, err)) ||
         (rc = cd_graph_toposort(g, err)) ||
         (rc = cd_pass_fold_batchnorm(g, st, err)) ||
         (rc = cd_graph_toposort(g, err)) ||

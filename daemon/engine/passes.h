@@ -1,6 +1,7 @@
 /* passes.h — load-time graph rewrites: drop identities, fold BatchNorm into
  * the producing conv/linear, fuse residual adds and activations into conv /
- * linear epilogues, turn reshape/flatten into storage aliases. Each pass keeps
+ * linear epilogues, turn reshape/flatten into storage aliases; first of all,
+ * materialise structured-weight ops (PHC, quaternion, complex, DCLS). Each pass keeps
  * graph outputs and the CAM layer observable. */
 #ifndef CD_PASSES_H
 #define CD_PASSES_H
@@ -8,6 +9,7 @@
 #include "graph.h"
 
 struct cd_pass_stats {
+    int n_materialized;      /* structured-weight ops rewritten into conv */
     int n_identity_dropped;
     int n_bn_folded;
     int n_act_fused;
@@ -18,6 +20,10 @@ struct cd_pass_stats {
 int cd_passes_run(struct cd_graph *g, struct cd_pass_stats *stats,
                   struct cd_err *err);
 
+/* Rewrites every op with a materialize function (PHC, quaternion, complex,
+ * DCLS) into plain ops, then shapes are inferred again. */
+int cd_pass_materialize(struct cd_graph *g, struct cd_pass_stats *st,
+                        struct cd_err *err);
 int cd_pass_drop_identity(struct cd_graph *g, struct cd_pass_stats *st,
                           struct cd_err *err);
 int cd_pass_fold_batchnorm(struct cd_graph *g, struct cd_pass_stats *st,

@@ -191,6 +191,11 @@ static int build_exec(struct cd_runner *r, struct cd_err *err)
         const struct cd_node *n = &g->nodes[i];
         if (is_view(g, n))
             continue;
+        if (!cd_ops[n->op].ref || !cd_ops[n->op].cl)
+            return cd_err_set(err, CD_EINVAL,
+                              "node \"%s\": op %s cannot run; it must be "
+                              "rewritten at load (cd_passes_run)", n->name,
+                              cd_ops[n->op].name);
         struct cd_exec_node *e = &r->exec[r->n_exec++];
         e->name = n->name;
         e->op = n->op;
