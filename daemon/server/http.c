@@ -232,7 +232,7 @@ void cd_http_respond(struct cd_http_req *r, int status, const char *content_type
 
 void cd_http_respond_json(struct cd_http_req *r, int status, json_t *obj)
 {
-    char *s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    char *s = obj ? json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
     json_decref(obj);
     if (!s) {
         cd_http_respond_error(r, 500, "could not encode the answer");
