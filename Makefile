@@ -30,7 +30,7 @@ DEB_TOOLS := python3-torch python3-torchvision python3-numpy python3-skimage \
   valgrind curl wrk prometheus
 DEB_ALL   := $(DEB_BUILD) $(DEB_TOOLS)
 
-.PHONY: all deps check test memcheck golden run bench bench-families clean
+.PHONY: all deps check test memcheck golden run bench bench-load bench-families clean
 .SECONDARY:
 all: $(B)/convd-infer $(B)/convd
 
@@ -105,6 +105,10 @@ $(B)/bench/%: $(B)/obj/bench/micro/%.o $(LIB_OBJ)
 
 bench: deps all
 	OPENBLAS_NUM_THREADS=1 $(PYTHON) bench/bench_infer.py --build $(B)
+
+# HTTP load: wrk at concurrency 1, 8, 32 on tiny-demo and resnet18.
+bench-load: deps all
+	sh bench/load/run.sh -B $(B)
 
 # Per-family kernel micro-benchmarks (GFLOP/s or GB/s on the OpenCL device).
 bench-families: all $(MICRO_BIN)
