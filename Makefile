@@ -79,7 +79,8 @@ test: all $(TEST_BIN)
 	OPENBLAS_NUM_THREADS=1 $(PYTHON) -m unittest discover -s tests/tools
 
 # Loaders and decoders must not leak on hostile input: run them under valgrind.
-MEMCHECK_TESTS := test_safetensors test_model test_image test_npy
+MEMCHECK_TESTS := test_safetensors test_model test_image test_npy test_kserve \
+  test_multipart test_config
 memcheck: $(MEMCHECK_TESTS:%=$(B)/tests/%)
 	@set -e; for t in $^; do echo "== valgrind $$t"; \
 	  CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
