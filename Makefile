@@ -27,7 +27,7 @@ DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libjansson-dev \
   libjpeg62-turbo-dev libturbojpeg0-dev libpng-dev ocl-icd-opencl-dev \
   opencl-headers pocl-opencl-icd clinfo check
 DEB_TOOLS := python3-torch python3-torchvision python3-numpy python3-skimage \
-  valgrind curl wrk prometheus
+  valgrind curl wrk prometheus espeak-ng sox dataset-fashion-mnist
 DEB_ALL   := $(DEB_BUILD) $(DEB_TOOLS)
 
 .PHONY: all deps check test memcheck golden run bench bench-load bench-families clean
