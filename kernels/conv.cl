@@ -348,7 +348,8 @@ __kernel void cd_conv_tile2x8(global const float *src, ulong src_off,
 /* Depthwise convolution (groups == Cin == Cout), loads through
  * CONV_DW_LOAD/CONV_DW_BLOAD defined around each instantiation: in/out (N, C, H, W), weight
  * (C, 1, KH, KW). gws = (ceil(OW/VW) * ceil(OH/4), C, N). Each work-item:
- * VW output x positions of 4 output rows (4 independent FMA chains). */
+ * VW output x positions of 4 output rows (4 independent FMA chains). Large
+ * kernels (stride 1, dilation 1, k >= 5) use cd_conv_dwlk below instead. */
 #define CONV_DW_KERNEL(NAME, VT, VW, OUTF)                                    \
 __kernel void NAME(global const float *src, ulong src_off,                    \
                    global const float *wp, ulong w_off, ulong b_off,          \
@@ -408,6 +409,95 @@ CONV_DW_KERNEL(cd_conv_dw16, float16, 16, conv_out16)
 CONV_DW_KERNEL(cd_conv_dw8, float8, 8, conv_out8)
 #undef CONV_DW_LOAD
 #undef CONV_DW_BLOAD
+
+/* Large-kernel depthwise convolution (RepLKNet/UniRepLKNet sizes; stride 1,
+ * dilation 1): one work-group per (block of TH output rows, channel, sample)
+ * first copies the zero-padded input rows it needs into local memory (LR =
+ * TH + KH - 1 rows of LC = ntx * 32 + KW - 1 floats), so the inner loop has
+ * no bounds tests. Each work-item: R (4) output rows x 32 x positions (two
+ * float16 per row, 2R accumulators); every input vector feeds R rows and
+ * every weight 2 vectors (R = 8 measured no faster on POCL).
+ * in/out (N, C, H, W), weight (C, 1, KH, KW).
+ * gws = (ntx * TH/R * ceil(OH/TH), C, N), lws = (ntx * TH/R, 1, 1). */
+#define CONV_LK_DECL(r, unused) float16 a##r##0 = 0.0f, a##r##1 = 0.0f;
+#define CONV_LK_FMA(r, unused)                                                \
+    {                                                                         \
+        float16 s = (float16)w##r[kx];                                        \
+        a##r##0 = fma(s, v0, a##r##0);                                        \
+        a##r##1 = fma(s, v1, a##r##1);                                        \
+    }
+#define CONV_LK_EDGE(r, unused)                                               \
+    if (t - r >= 0 && t - r < KH) {                                           \
+        float16 s = (float16)wt[(t - r) * KW + kx];                           \
+        a##r##0 = fma(s, v0, a##r##0);                                        \
+        a##r##1 = fma(s, v1, a##r##1);                                        \
+    }
+#define CONV_LK_OUT(r, unused)                                                \
+    if (oy0 + r < OH) {                                                       \
+        ulong o = b * out_n + ((ulong)c * OH + oy0 + r) * OW + ox0;           \
+        conv_out16(a##r##0 + bv, res + res_off + o, has_res,                  \
+                   dst + dst_off + o, min(16, OW - ox0), act, alpha, beta);   \
+        if (ox0 + 16 < OW)                                                    \
+            conv_out16(a##r##1 + bv, res + res_off + o + 16, has_res,         \
+                       dst + dst_off + o + 16, min(16, OW - ox0 - 16), act,   \
+                       alpha, beta);                                          \
+    }
+#define CONV_LK_WPTR(r, unused) global const float *w##r = wb - r * KW;
+#define CONV_LK_KERNEL(NAME, RX, R)                                           \
+__kernel void NAME(global const float *src, ulong src_off,                    \
+                           global const float *wp, ulong w_off, ulong b_off,  \
+                           int has_bias, global const float *res,             \
+                           ulong res_off, int has_res, global float *dst,     \
+                           ulong dst_off, int C, int H, int W, int OH, int OW, \
+                           int KH, int KW, int py, int px, int TH, int ntx,   \
+                           int act, float alpha, float beta, local float *lds) \
+{                                                                             \
+    int lid = get_local_id(0), lsz = get_local_size(0);                       \
+    int by = get_group_id(0), c = get_global_id(1), b = get_global_id(2);     \
+    int LR = TH + KH - 1, LC = ntx * 32 + KW - 1;                             \
+    ulong in_n = (ulong)C * H * W, out_n = (ulong)C * OH * OW;                \
+    global const float *in = src + src_off + b * in_n + (ulong)c * H * W;     \
+    int iy0 = by * TH - py;                                                   \
+    for (int r = 0; r < LR; r++) {                                            \
+        int iy = iy0 + r;                                                     \
+        bool rok = iy >= 0 && iy < H;                                         \
+        for (int i = lid; i < LC; i += lsz) {                                 \
+            int ix = i - px;                                                  \
+            lds[r * LC + i] = rok && ix >= 0 && ix < W                        \
+                                  ? in[(ulong)iy * W + ix] : 0.0f;            \
+        }                                                                     \
+    }                                                                         \
+    barrier(CLK_LOCAL_MEM_FENCE);                                             \
+    int ty = lid / ntx, tx = lid % ntx;                                       \
+    int oy0 = by * TH + ty * R, ox0 = tx * 32;                                \
+    if (oy0 >= OH || ox0 >= OW)                                               \
+        return;                                                               \
+    global const float *wt = wp + w_off + (ulong)c * KH * KW;                 \
+    local const float *base = lds + ty * R * LC + ox0;                        \
+    RX(CONV_LK_DECL, 0)                                                       \
+    for (int t = 0; t < KH + R - 1; t++) {                                    \
+        local const float *lr = base + t * LC;                                \
+        if (t >= R - 1 && t < KH) {                                           \
+            global const float *wb = wt + t * KW;                             \
+            RX(CONV_LK_WPTR, 0)                                               \
+            for (int kx = 0; kx < KW; kx++) {                                 \
+                float16 v0 = vload16(0, lr + kx);                             \
+                float16 v1 = vload16(0, lr + kx + 16);                        \
+                RX(CONV_LK_FMA, 0)                                            \
+            }                                                                 \
+        } else {                                                              \
+            for (int kx = 0; kx < KW; kx++) {                                 \
+                float16 v0 = vload16(0, lr + kx);                             \
+                float16 v1 = vload16(0, lr + kx + 16);                        \
+                RX(CONV_LK_EDGE, 0)                                           \
+            }                                                                 \
+        }                                                                     \
+    }                                                                         \
+    float bv = has_bias ? wp[b_off + c] : 0.0f;                               \
+    RX(CONV_LK_OUT, 0)                                                        \
+}
+
+CONV_LK_KERNEL(cd_conv_dwlk, CONV_R4, 4)
 
 /* Generic direct convolution, 3-D (1-D/2-D with leading sizes 1), any stride,
  * dilation, padding and groups; one output element per work-item.

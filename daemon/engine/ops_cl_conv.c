@@ -5,6 +5,7 @@
  * direct kernel (3-D). Only validates sizes, sets arguments and enqueues:
  * no allocation, no blocking, never aborts. */
 #include "ops_cl.h"
+#include "ops_cl_conv3d.h"
 #include "ops_cl_util.h"
 
 #include <stdint.h>
@@ -181,11 +182,61 @@ static int conv_gemm(struct cd_cl_backend *be, const struct cd_exec_node *e,
     return enqueue_gemm(be, &ga, err);
 }
 
+/* Large depthwise kernels (stride 1, dilation 1, KH and KW >= LK_MIN):
+ * cd_conv_dwlk with a block of TH output rows per work-group cached in local
+ * memory. Returns 1 (not taken) when the shape does not suit it. */
+#define LK_MIN 5
+static int conv_depthwise_large(struct cd_cl_backend *be,
+                                const struct cd_exec_node *e,
+                                const struct conv_geo *g, const struct epi *p,
+                                int batch, struct cd_err *err)
+{
+    if (g->s[1] != 1 || g->s[2] != 1 || g->d[1] != 1 || g->d[2] != 1 ||
+        g->k[1] < LK_MIN || g->k[2] < LK_MIN || g->out[1] < 4)
+        return 1;
+    cl_int ntx = (cl_int)cdiv((size_t)g->out[2], 32);
+    const int R = 4; /* output rows per work-item in cd_conv_dwlk */
+    cl_int th = 16;
+    while (th > R && (size_t)(th / R) * (size_t)ntx > be->max_wg)
+        th -= R;
+    if (th > 8 && g->out[1] <= 8)
+        th = 8;
+    size_t lc = (size_t)ntx * 32 + (size_t)g->k[2] - 1, lr;
+    for (;;) {
+        lr = (size_t)th + (size_t)g->k[1] - 1;
+        if (lr * lc * sizeof(float) <= be->local_mem || th == R)
+            break;
+        th -= R;
+    }
+    size_t lws = (size_t)(th / R) * (size_t)ntx;
+    if (lr * lc * sizeof(float) > be->local_mem || lws > be->max_wg)
+        return 1;
+    cl_kernel k = cd_cl_kernel(be, "cd_conv_dwlk", err);
+    if (!k)
+        return err ? err->code : CD_EDEVICE;
+    const cl_int v[] = { g->cin, g->in[1], g->in[2], g->out[1], g->out[2],
+                         g->k[1], g->k[2], g->p[1], g->p[2], th, ntx, p->act };
+    const struct cd_cl_arg ab[] = { CD_CL_ARG(p->alpha), CD_CL_ARG(p->beta),
+                                    { lr * lc * sizeof(float), NULL } };
+    if (set_io(be, k, e, p, "cd_conv_dwlk", err) ||
+        cd_cl_set_int_args(k, 11, v, CD_CL_NARGS(v), "cd_conv_dwlk", err) ||
+        cd_cl_set_args(k, 11 + CD_CL_NARGS(v), ab, CD_CL_NARGS(ab),
+                       "cd_conv_dwlk", err))
+        return CD_EDEVICE;
+    size_t gws[3] = { lws * cdiv((size_t)g->out[1], (size_t)th),
+                      (size_t)g->cout, (size_t)batch };
+    size_t l3[3] = { lws, 1, 1 };
+    return cd_cl_enqueue(be, k, 3, gws, l3, "cd_conv_dwlk", err);
+}
+
 static int conv_depthwise(struct cd_cl_backend *be,
                           const struct cd_exec_node *e,
                           const struct conv_geo *g, const struct epi *p,
                           int batch, struct cd_err *err)
 {
+    int rc = conv_depthwise_large(be, e, g, p, batch, err);
+    if (rc != 1)
+        return rc;
     int vw = g->out[2] > 8 ? 16 : 8;
     const char *name = vw == 16 ? "cd_conv_dw16" : "cd_conv_dw8";
     cl_kernel k = cd_cl_kernel(be, name, err);
@@ -270,8 +321,12 @@ CD_CL_FN(conv)
             pointwise = false;
     if (pointwise)
         return conv_gemm(be, e, &g, &p, batch, err);
-    if (g.nsp == 3)
+    if (g.nsp == 3) {
+        bool done = false; /* P3D (1,kh,kw)/(kt,1,1) fast paths */
+        if ((rc = cd_cl_conv3d_fast(be, e, batch, &done, err)) || done)
+            return rc;
         return conv_direct(be, e, &g, &p, batch, err);
+    }
     if (g.groups == g.cin && g.cout == g.cin)
         return conv_depthwise(be, e, &g, &p, batch, err);
     return conv_tile(be, e, &g, &p, batch, err);

@@ -15,6 +15,7 @@ struct cd_pass_stats {
     int n_act_fused;
     int n_residual_fused;
     int n_aliased;
+    int n_reparam_merged;    /* parallel depthwise add trees merged (pass_reparam.c) */
 };
 
 int cd_passes_run(struct cd_graph *g, struct cd_pass_stats *stats,
@@ -30,6 +31,11 @@ int cd_pass_fold_batchnorm(struct cd_graph *g, struct cd_pass_stats *st,
                            struct cd_err *err);
 int cd_pass_fuse_epilogue(struct cd_graph *g, struct cd_pass_stats *st,
                           struct cd_err *err);
+/* Merges add trees of parallel depthwise convs of one input (UniRepLKNet
+ * re-param: centred paddings, same stride, BN folded) into one depthwise conv
+ * (pass_reparam.c). Runs after BN folding, before epilogue fusion. */
+int cd_pass_merge_parallel_dwconv(struct cd_graph *g, struct cd_pass_stats *st,
+                                  struct cd_err *err);
 int cd_pass_alias_views(struct cd_graph *g, struct cd_pass_stats *st,
                         struct cd_err *err);
 
