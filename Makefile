@@ -30,7 +30,7 @@ DEB_TOOLS := python3-torch python3-torchvision python3-numpy python3-skimage \
   valgrind curl wrk prometheus espeak-ng sox dataset-fashion-mnist
 DEB_ALL   := $(DEB_BUILD) $(DEB_TOOLS)
 
-.PHONY: all deps check test memcheck golden run bench bench-load bench-families clean
+.PHONY: all deps check test memcheck golden run zoo bench bench-load bench-families clean
 .SECONDARY:
 all: $(B)/convd-infer $(B)/convd
 
@@ -92,6 +92,7 @@ check: deps
 	$(MAKE) memcheck
 	$(MAKE) golden
 	sh tests/golden/run.sh $(B)
+	sh tests/zoo/run.sh $(B)
 	sh tests/integration/run.sh $(B)
 
 run: deps all
@@ -106,6 +107,11 @@ $(B)/bench/%: $(B)/obj/bench/micro/%.o $(LIB_OBJ)
 
 bench: deps all
 	OPENBLAS_NUM_THREADS=1 $(PYTHON) bench/bench_infer.py --build $(B)
+
+# Rebuild the whole zoo from generated data (each model trains in minutes).
+zoo: all
+	@for m in $$(OPENBLAS_NUM_THREADS=1 $(PYTHON) tools/train.py --list); do \
+	  OPENBLAS_NUM_THREADS=1 $(PYTHON) tools/train.py $$m --convd $(B)/convd-infer || exit 1; done
 
 # HTTP load: wrk at concurrency 1, 8, 32 on tiny-demo and resnet18.
 bench-load: deps all

@@ -20,6 +20,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 import argparse  # noqa: E402
+import fcntl  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
@@ -98,6 +99,28 @@ def check_sample(convd, model_dir, info, device):
     return m.group(1) if m else None
 
 
+N_CHECK = 8
+
+
+def write_check(model, x, out):
+    """Ships N_CHECK held-out inputs and PyTorch's outputs for them
+    (check_input.npy, check_expected.npy): tests/zoo/run.sh, run by make
+    check, proves convd still agrees with PyTorch on the shipped model."""
+    xs = x[:N_CHECK].contiguous()
+    with torch.no_grad():
+        ys = model(xs)
+    for name, t in (("check_input.npy", xs), ("check_expected.npy", ys)):
+        np.save(os.path.join(out, name),
+                np.ascontiguousarray(t.detach().numpy().astype("<f4")))
+
+
+def training_lock():
+    """Full trainings take the whole machine (2 threads): one at a time."""
+    f = open(os.path.join(tempfile.gettempdir(), "convd-train.lock"), "w")
+    fcntl.flock(f, fcntl.LOCK_EX)
+    return f
+
+
 def fmt_time(s):
     return "%.0f s" % s if s < 120 else "%.1f min" % (s / 60)
 
@@ -140,6 +163,7 @@ def main(argv=None):
     out = os.path.normpath(out)
     log = lambda s: print("[%s] %s" % (args.model, s), flush=True)  # noqa: E731
 
+    lock = None if args.quick else training_lock()  # noqa: F841 (held)
     set_determinism(args.seed)
     t0 = time.time()
     d = entry.data(args.seed, args.quick)
@@ -157,6 +181,7 @@ def main(argv=None):
     x, _ = entry.held_out(d)
     convert.convert(model, x[:2], out, name=entry.NAME, task=entry.TASK,
                     labels=entry.LABELS, preprocess=entry.PREPROCESS)
+    write_check(model, x, out)
     info = entry.write_sample(model, d, out)
     size = folder_bytes(out)
 
