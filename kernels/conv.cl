@@ -4,168 +4,10 @@
  * 4 output rows per work-item), and a generic one-output-per-work-item
  * fallback (any rank up to 3-D, any stride/dilation/groups). Fused epilogue
  * act(acc + bias + residual). Every tensor is (buffer, offset in floats);
- * activation sample b lives at off + b * per-sample numel. Helpers are
- * prefixed conv_ (one program holds every kernel file). Must not read
+ * activation sample b lives at off + b * per-sample numel. Vector loads,
+ * activation and epilogue helpers (cd_load16, cd_bload16, cd_out16, ...)
+ * come from common.cl; local macros are prefixed CONV_. Must not read
  * outside the tensors it is given. */
-
-/* Same formulas as cd_act_apply in daemon/engine/ops.c (enum cd_act order). */
-#define CONV_ACT_BODY(T)                                                      \
-    switch (act) {                                                            \
-    case 1: return fmax(x, (T)0.0f);                                          \
-    case 2: return fmin(fmax(x, (T)0.0f), (T)6.0f);                           \
-    case 3: return select(alpha * x, x, x >= (T)0.0f);                        \
-    case 4: return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f));         \
-    case 5: return 0.5f * x * (1.0f + tanh(0.7978845608028654f *              \
-                                           (x + 0.044715f * x * x * x)));     \
-    case 6: return x / (1.0f + exp(-x));                                      \
-    case 7: return 1.0f / (1.0f + exp(-x));                                   \
-    case 8: return x * fmin(fmax(x + 3.0f, (T)0.0f), (T)6.0f) / 6.0f;         \
-    case 9: return fmin(fmax(x + 3.0f, (T)0.0f), (T)6.0f) / 6.0f;             \
-    case 10: return tanh(x);                                                  \
-    case 11: return fmin(fmax(x, (T)alpha), (T)beta);                         \
-    default: return x;                                                        \
-    }
-
-static inline float conv_act(float x, int act, float alpha, float beta)
-{
-    CONV_ACT_BODY(float)
-}
-static inline float8 conv_act8(float8 x, int act, float alpha, float beta)
-{
-    CONV_ACT_BODY(float8)
-}
-static inline float16 conv_act16(float16 x, int act, float alpha, float beta)
-{
-    CONV_ACT_BODY(float16)
-}
-
-/* No private arrays in these helpers or the kernels: POCL then keeps a
- * kernel's vectors in registers (an array of 16 floats halved throughput).
- * Input vector: lane l = row[ix + l * sx], 0 outside [0, W). */
-#define CONV_LANES16 (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-#define CONV_LANES8 (int8)(0, 1, 2, 3, 4, 5, 6, 7)
-static inline float16 conv_gather16(global const float *row, int ix, int sx,
-                                    int W)
-{
-    int16 x = ix + CONV_LANES16 * sx;
-    int16 c = clamp(x, 0, W - 1);
-    float16 v = (float16)(row[c.s0], row[c.s1], row[c.s2], row[c.s3],
-                          row[c.s4], row[c.s5], row[c.s6], row[c.s7],
-                          row[c.s8], row[c.s9], row[c.sa], row[c.sb],
-                          row[c.sc], row[c.sd], row[c.se], row[c.sf]);
-    return select((float16)0.0f, v, x >= 0 && x < W);
-}
-static inline float8 conv_gather8(global const float *row, int ix, int sx,
-                                  int W)
-{
-    int8 x = ix + CONV_LANES8 * sx;
-    int8 c = clamp(x, 0, W - 1);
-    float8 v = (float8)(row[c.s0], row[c.s1], row[c.s2], row[c.s3],
-                        row[c.s4], row[c.s5], row[c.s6], row[c.s7]);
-    return select((float8)0.0f, v, x >= 0 && x < W);
-}
-
-/* First n (< VW) lanes of v to p. */
-static inline void conv_store_part16(float16 v, global float *p, int n)
-{
-    if (n > 0) p[0] = v.s0;
-    if (n > 1) p[1] = v.s1;
-    if (n > 2) p[2] = v.s2;
-    if (n > 3) p[3] = v.s3;
-    if (n > 4) p[4] = v.s4;
-    if (n > 5) p[5] = v.s5;
-    if (n > 6) p[6] = v.s6;
-    if (n > 7) p[7] = v.s7;
-    if (n > 8) p[8] = v.s8;
-    if (n > 9) p[9] = v.s9;
-    if (n > 10) p[10] = v.sa;
-    if (n > 11) p[11] = v.sb;
-    if (n > 12) p[12] = v.sc;
-    if (n > 13) p[13] = v.sd;
-    if (n > 14) p[14] = v.se;
-}
-static inline void conv_store_part8(float8 v, global float *p, int n)
-{
-    if (n > 0) p[0] = v.s0;
-    if (n > 1) p[1] = v.s1;
-    if (n > 2) p[2] = v.s2;
-    if (n > 3) p[3] = v.s3;
-    if (n > 4) p[4] = v.s4;
-    if (n > 5) p[5] = v.s5;
-    if (n > 6) p[6] = v.s6;
-}
-
-/* Fast in-bounds loads (stride 1 or 2) and the bounds test they need. */
-static inline float16 conv_load16(global const float *p, int sx)
-{
-    if (sx == 1)
-        return vload16(0, p);
-    return (float16)(vload16(0, p).even, vload16(0, p + 16).even);
-}
-static inline float8 conv_load8(global const float *p, int sx)
-{
-    if (sx == 1)
-        return vload8(0, p);
-    return (float8)(vload8(0, p).even, vload8(0, p + 8).even);
-}
-
-/* Border load: lane l = row[ix + l * sx], 0 outside [0, W). When the whole
- * loaded window (offset rel from the tensor slice start, lo <= rel, rel +
- * span < hi) lies inside the tensor, a vector load plus a lane mask; else a
- * gather. */
-static inline float16 conv_bload16(global const float *row, int ix, int sx,
-                                   int W, long rel, long lo, long hi)
-{
-    int16 x = ix + CONV_LANES16 * sx;
-    if (sx <= 2 && rel >= lo && rel + 16 * sx - 1 < hi)
-        return select((float16)0.0f, conv_load16(row + ix, sx),
-                      x >= 0 && x < W);
-    return conv_gather16(row, ix, sx, W);
-}
-static inline float8 conv_bload8(global const float *row, int ix, int sx,
-                                 int W, long rel, long lo, long hi)
-{
-    int8 x = ix + CONV_LANES8 * sx;
-    if (sx <= 2 && rel >= lo && rel + 8 * sx - 1 < hi)
-        return select((float8)0.0f, conv_load8(row + ix, sx),
-                      x >= 0 && x < W);
-    return conv_gather8(row, ix, sx, W);
-}
-
-/* Epilogue of one VW-lane output vector r (bias already added): + residual,
- * activation, store of the first n lanes (n == VW: full vector stores). */
-#define CONV_OUT_FN(NAME, VT, VW, VLOAD, VSTORE, GATHERV, ACTV, STOREP)       \
-static inline void NAME(VT r, global const float *res, int has_res,           \
-                        global float *dst, int n, int act, float alpha,       \
-                        float beta)                                           \
-{                                                                             \
-    if (has_res)                                                              \
-        r += n == VW ? VLOAD(0, res) : GATHERV(res, 0, 1, n);                 \
-    r = ACTV(r, act, alpha, beta);                                            \
-    if (n == VW)                                                              \
-        VSTORE(r, 0, dst);                                                    \
-    else                                                                      \
-        STOREP(r, dst, n);                                                    \
-}
-CONV_OUT_FN(conv_out16, float16, 16, vload16, vstore16, conv_gather16,
-            conv_act16, conv_store_part16)
-CONV_OUT_FN(conv_out8, float8, 8, vload8, vstore8, conv_gather8, conv_act8,
-            conv_store_part8)
-
-/* Explicit unrolling (X-macros): accumulators stay in registers. */
-#define CONV_CO8(X, A) X(0, A) X(1, A) X(2, A) X(3, A) X(4, A) X(5, A)       \
-                       X(6, A) X(7, A)
-#define CONV_R4(X, A) X(0, A) X(1, A) X(2, A) X(3, A)
-#define CONV_TDECL(j, VT)                                                     \
-    int wo##j = min(j, nco - 1) * wco;                                        \
-    VT acc##j = (VT)0.0f;
-#define CONV_TFMA(j, VT) acc##j = fma((VT)wr[wo##j + kx], v, acc##j);
-#define CONV_TOUT(j, OUTF)                                                    \
-    if (j < nco) {                                                            \
-        ulong o = b * out_n + ((ulong)(co0 + j) * OH + oy) * OW + ox0;        \
-        OUTF(acc##j + (has_bias ? bias[co0 + j] : 0.0f), res + res_off + o,   \
-             has_res, dst + dst_off + o, n, act, alpha, beta);                \
-    }
 
 /* Register-tiled direct convolution, 2-D (1-D as H == 1).
  * in is (N, Cin, H, W), weight (Cout, Cin/groups, KH, KW), out and residual
@@ -173,7 +15,7 @@ CONV_OUT_FN(conv_out8, float8, 8, vload8, vstore8, conv_gather8, conv_act8,
  * Each work-item: 8 output channels of one group x VW output x positions of
  * one output row. Inputs load as vectors (in range: vload; at borders: a
  * masked vload, or a gather), weights as broadcast scalars. */
-#define CONV_TILE_KERNEL(NAME, VT, VW, LOADV, BLOADV, OUTF)                  \
+#define CONV_TILE_KERNEL(NAME, VT, VW, LOADV, BLOADV, OUTF)                   \
 __kernel void NAME(global const float *src, ulong src_off,                    \
                    global const float *wp, ulong w_off, ulong b_off,          \
                    int has_bias, global const float *res, ulong res_off,      \
@@ -197,7 +39,7 @@ __kernel void NAME(global const float *src, ulong src_off,                    \
                              (ulong)g * cig * H * W;                          \
     int wco = cig * KH * KW;                                                  \
     global const float *wt = wp + w_off + (ulong)co0 * wco;                   \
-    CONV_CO8(CONV_TDECL, VT)                                                  \
+    CD_CO8(CD_TDECL, VT)                                                      \
     int ix0 = ox0 * sx - px;                                                  \
     int span = (sx <= 2 ? VW * sx - 1 : (VW - 1) * sx) + (KW - 1) * dx;       \
     bool xfast = ix0 >= 0 && ix0 + span < W && sx <= 2;                       \
@@ -213,25 +55,25 @@ __kernel void NAME(global const float *src, ulong src_off,                    \
             if (xfast) {                                                      \
                 for (int kx = 0; kx < KW; kx++) {                             \
                     VT v = LOADV(row + ix0 + kx * dx, sx);                    \
-                    CONV_CO8(CONV_TFMA, VT)                                   \
+                    CD_CO8(CD_TFMA, VT)                                       \
                 }                                                             \
             } else {                                                          \
                 long rrow = ((long)ci * H + iy) * W;                          \
                 for (int kx = 0; kx < KW; kx++) {                             \
                     int ix = ix0 + kx * dx;                                   \
                     VT v = BLOADV(row, ix, sx, W, rrow + ix, lo, hi);         \
-                    CONV_CO8(CONV_TFMA, VT)                                   \
+                    CD_CO8(CD_TFMA, VT)                                       \
                 }                                                             \
             }                                                                 \
         }                                                                     \
     }                                                                         \
     global const float *bias = wp + b_off;                                    \
     int n = min(VW, OW - ox0);                                                \
-    CONV_CO8(CONV_TOUT, OUTF)                                                 \
+    CD_CO8(CD_TOUT, OUTF)                                                     \
 }
 
-CONV_TILE_KERNEL(cd_conv_tile16, float16, 16, conv_load16, conv_bload16,
-                 conv_out16)
+CONV_TILE_KERNEL(cd_conv_tile16, float16, 16, cd_load16, cd_bload16,
+                 cd_out16)
 
 /* The tiled kernel for narrow rows: the 16 lanes are 8 output x positions of
  * 2 consecutive output rows. gws = (ceil(OW/8) * ceil(OH/2),
@@ -240,10 +82,10 @@ CONV_TILE_KERNEL(cd_conv_tile16, float16, 16, conv_load16, conv_bload16,
     if (j < nco) {                                                            \
         float bj = has_bias ? bias[co0 + j] : 0.0f;                           \
         ulong o = b * out_n + ((ulong)(co0 + j) * OH + oy) * OW + ox0;        \
-        conv_out8(acc##j.lo + bj, res + res_off + o, has_res,                 \
+        cd_out8(acc##j.lo + bj, res + res_off + o, has_res,                   \
                   dst + dst_off + o, n, act, alpha, beta);                    \
         if (oy + 1 < OH)                                                      \
-            conv_out8(acc##j.hi + bj, res + res_off + o + OW, has_res,        \
+            cd_out8(acc##j.hi + bj, res + res_off + o + OW, has_res,          \
                       dst + dst_off + o + OW, n, act, alpha, beta);           \
     }
 __kernel void cd_conv_tile2x8(global const float *src, ulong src_off,
@@ -271,7 +113,7 @@ __kernel void cd_conv_tile2x8(global const float *src, ulong src_off,
                              (ulong)g * cig * H * W;
     int wco = cig * KH * KW;
     global const float *wt = wp + w_off + (ulong)co0 * wco;
-    CONV_CO8(CONV_TDECL, float16)
+    CD_CO8(CD_TDECL, float16)
     int ix0 = ox0 * sx - px;
     int span = (sx <= 2 ? 8 * sx - 1 : 7 * sx) + (KW - 1) * dx;
     bool xfast = ix0 >= 0 && ix0 + span < W && sx <= 2;
@@ -290,26 +132,26 @@ __kernel void cd_conv_tile2x8(global const float *src, ulong src_off,
             if (xfast && ok0 && ok1) {
                 for (int kx = 0; kx < KW; kx++) {
                     int ix = ix0 + kx * dx;
-                    float16 v = (float16)(conv_load8(row0 + ix, sx),
-                                          conv_load8(row1 + ix, sx));
-                    CONV_CO8(CONV_TFMA, float16)
+                    float16 v = (float16)(cd_load8(row0 + ix, sx),
+                                          cd_load8(row1 + ix, sx));
+                    CD_CO8(CD_TFMA, float16)
                 }
             } else {
                 for (int kx = 0; kx < KW; kx++) {
                     int ix = ix0 + kx * dx;
-                    float8 h0 = ok0 ? conv_bload8(row0, ix, sx, W, r0 + ix,
+                    float8 h0 = ok0 ? cd_bload8(row0, ix, sx, W, r0 + ix,
                                                   lo, hi) : (float8)0.0f;
-                    float8 h1 = ok1 ? conv_bload8(row1, ix, sx, W, r1 + ix,
+                    float8 h1 = ok1 ? cd_bload8(row1, ix, sx, W, r1 + ix,
                                                   lo, hi) : (float8)0.0f;
                     float16 v = (float16)(h0, h1);
-                    CONV_CO8(CONV_TFMA, float16)
+                    CD_CO8(CD_TFMA, float16)
                 }
             }
         }
     }
     global const float *bias = wp + b_off;
     int n = min(8, OW - ox0);
-    CONV_CO8(CONV_T2OUT, 0)
+    CD_CO8(CONV_T2OUT, 0)
 }
 
 #define CONV_DDECL(r, VT)                                                     \
@@ -367,7 +209,7 @@ __kernel void NAME(global const float *src, ulong src_off,                    \
     ulong in_n = (ulong)C * H * W, out_n = (ulong)C * OH * OW;                \
     global const float *in = src + src_off + b * in_n + (ulong)c * H * W;     \
     global const float *wt = wp + w_off + (ulong)c * KH * KW;                 \
-    CONV_R4(CONV_DDECL, VT)                                                   \
+    CD_R4(CONV_DDECL, VT)                                                     \
     int ix0 = ox0 * sx - px;                                                  \
     int span = (sx <= 2 ? VW * sx - 1 : (VW - 1) * sx) + (KW - 1) * dx;       \
     bool xfast = ix0 >= 0 && ix0 + span < W && sx <= 2;                       \
@@ -378,35 +220,35 @@ __kernel void NAME(global const float *src, ulong src_off,                    \
             int iy = oy0 - py + t;                                            \
             if (iy < 0 || iy >= H)                                            \
                 continue;                                                     \
-            CONV_R4(CONV_DUSEDECL, 0)                                         \
+            CD_R4(CONV_DUSEDECL, 0)                                           \
             global const float *row = in + (ulong)iy * W;                     \
             for (int kx = 0; kx < KW; kx++) {                                 \
                 int ix = ix0 + kx * dx;                                       \
                 VT v = xfast ? CONV_DW_LOAD(row + ix, sx)                     \
                              : CONV_DW_BLOAD(row, ix, sx, W,                  \
                                              (long)iy * W + ix, lo, hi);      \
-                CONV_R4(CONV_DUSE, VT)                                        \
+                CD_R4(CONV_DUSE, VT)                                          \
             }                                                                 \
         }                                                                     \
     } else {                                                                  \
         for (int ky = 0; ky < KH; ky++) {                                     \
             global const float *wr = wt + ky * KW;                            \
-            CONV_R4(CONV_DROW, VT)                                            \
+            CD_R4(CONV_DROW, VT)                                              \
         }                                                                     \
     }                                                                         \
     float bv = has_bias ? wp[b_off + c] : 0.0f;                               \
     int n = min(VW, OW - ox0);                                                \
-    CONV_R4(CONV_DOUT, OUTF)                                                  \
+    CD_R4(CONV_DOUT, OUTF)                                                    \
 }
 
-#define CONV_DW_LOAD conv_load16
-#define CONV_DW_BLOAD conv_bload16
-CONV_DW_KERNEL(cd_conv_dw16, float16, 16, conv_out16)
+#define CONV_DW_LOAD cd_load16
+#define CONV_DW_BLOAD cd_bload16
+CONV_DW_KERNEL(cd_conv_dw16, float16, 16, cd_out16)
 #undef CONV_DW_LOAD
 #undef CONV_DW_BLOAD
-#define CONV_DW_LOAD conv_load8
-#define CONV_DW_BLOAD conv_bload8
-CONV_DW_KERNEL(cd_conv_dw8, float8, 8, conv_out8)
+#define CONV_DW_LOAD cd_load8
+#define CONV_DW_BLOAD cd_bload8
+CONV_DW_KERNEL(cd_conv_dw8, float8, 8, cd_out8)
 #undef CONV_DW_LOAD
 #undef CONV_DW_BLOAD
 
@@ -435,10 +277,10 @@ CONV_DW_KERNEL(cd_conv_dw8, float8, 8, conv_out8)
 #define CONV_LK_OUT(r, unused)                                                \
     if (oy0 + r < OH) {                                                       \
         ulong o = b * out_n + ((ulong)c * OH + oy0 + r) * OW + ox0;           \
-        conv_out16(a##r##0 + bv, res + res_off + o, has_res,                  \
+        cd_out16(a##r##0 + bv, res + res_off + o, has_res,                    \
                    dst + dst_off + o, min(16, OW - ox0), act, alpha, beta);   \
         if (ox0 + 16 < OW)                                                    \
-            conv_out16(a##r##1 + bv, res + res_off + o + 16, has_res,         \
+            cd_out16(a##r##1 + bv, res + res_off + o + 16, has_res,           \
                        dst + dst_off + o + 16, min(16, OW - ox0 - 16), act,   \
                        alpha, beta);                                          \
     }
@@ -497,7 +339,7 @@ __kernel void NAME(global const float *src, ulong src_off,                    \
     RX(CONV_LK_OUT, 0)                                                        \
 }
 
-CONV_LK_KERNEL(cd_conv_dwlk, CONV_R4, 4)
+CONV_LK_KERNEL(cd_conv_dwlk, CD_R4, 4)
 
 /* Generic direct convolution, 3-D (1-D/2-D with leading sizes 1), any stride,
  * dilation, padding and groups; one output element per work-item.
@@ -551,5 +393,5 @@ __kernel void cd_conv_direct(global const float *src, ulong src_off,
     ulong o = b * out_n + (ulong)co * OD * OH * OW + p;
     if (has_res)
         acc += res[res_off + o];
-    dst[dst_off + o] = conv_act(acc, act, alpha, beta);
+    dst[dst_off + o] = cd_act(acc, act, alpha, beta);
 }

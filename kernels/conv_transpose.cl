@@ -4,44 +4,8 @@
  * 16 outputs of one phase (output stride = stride), for which the contributing
  * input positions of each valid kx are 16 CONSECUTIVE inputs (one vector
  * load), times 8 output channels. Fused epilogue act(acc + bias + residual).
- * Helpers are prefixed ct_; must not read or write outside its tensors. */
-
-#define CT_ACT_BODY(T)                                                        \
-    switch (act) {                                                            \
-    case 1: return fmax(x, (T)0.0f);                                          \
-    case 2: return fmin(fmax(x, (T)0.0f), (T)6.0f);                           \
-    case 3: return select(alpha * x, x, x >= (T)0.0f);                        \
-    case 4: return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f));         \
-    case 5: return 0.5f * x * (1.0f + tanh(0.7978845608028654f *              \
-                                           (x + 0.044715f * x * x * x)));     \
-    case 6: return x / (1.0f + exp(-x));                                      \
-    case 7: return 1.0f / (1.0f + exp(-x));                                   \
-    case 8: return x * fmin(fmax(x + 3.0f, (T)0.0f), (T)6.0f) / 6.0f;         \
-    case 9: return fmin(fmax(x + 3.0f, (T)0.0f), (T)6.0f) / 6.0f;             \
-    case 10: return tanh(x);                                                  \
-    case 11: return fmin(fmax(x, (T)alpha), (T)beta);                         \
-    default: return x;                                                        \
-    }
-static inline float16 ct_act16(float16 x, int act, float alpha, float beta)
-{
-    CT_ACT_BODY(float16)
-}
-
-#define CT_LANES (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-
-/* Lanes l = row[ix + l], 0 outside [0, W). */
-static inline float16 ct_load16(global const float *row, int ix, int W)
-{
-    if (ix >= 0 && ix + 15 < W)
-        return vload16(0, row + ix);
-    int16 x = ix + CT_LANES;
-    int16 c = clamp(x, 0, W - 1);
-    float16 v = (float16)(row[c.s0], row[c.s1], row[c.s2], row[c.s3],
-                          row[c.s4], row[c.s5], row[c.s6], row[c.s7],
-                          row[c.s8], row[c.s9], row[c.sa], row[c.sb],
-                          row[c.sc], row[c.sd], row[c.se], row[c.sf]);
-    return select((float16)0.0f, v, x >= 0 && x < W);
-}
+ * Loads and activation come from common.cl; local helpers are prefixed ct_
+ * (CT_ for macros). Must not read or write outside its tensors. */
 
 /* Writes act(v + residual) to p[o0 + l * st] for lanes l with 0 <= o0 +
  * l*st < OW (st == 1 and all lanes valid: one vector store). p and res point
@@ -50,12 +14,12 @@ static inline void ct_store16(float16 v, global const float *res, int has_res,
                               global float *p, int o0, int st, int OW,
                               int act, float alpha, float beta)
 {
-    int16 o = o0 + CT_LANES * st;
+    int16 o = o0 + CD_LANES16 * st;
     int16 ok = o >= 0 && o < OW;
     if (st == 1 && o0 >= 0 && o0 + 15 < OW) {
         if (has_res)
             v += vload16(0, res + o0);
-        vstore16(ct_act16(v, act, alpha, beta), 0, p + o0);
+        vstore16(cd_act16(v, act, alpha, beta), 0, p + o0);
         return;
     }
     int16 c = select((int16)0, o, ok);
@@ -65,19 +29,17 @@ static inline void ct_store16(float16 v, global const float *res, int has_res,
                               res[c.s4], res[c.s5], res[c.s6], res[c.s7],
                               res[c.s8], res[c.s9], res[c.sa], res[c.sb],
                               res[c.sc], res[c.sd], res[c.se], res[c.sf]), ok);
-    v = ct_act16(v, act, alpha, beta);
+    v = cd_act16(v, act, alpha, beta);
 #define CT_ST(l) if (ok.s##l) p[c.s##l] = v.s##l;
     CT_ST(0) CT_ST(1) CT_ST(2) CT_ST(3) CT_ST(4) CT_ST(5) CT_ST(6) CT_ST(7)
     CT_ST(8) CT_ST(9) CT_ST(a) CT_ST(b) CT_ST(c) CT_ST(d) CT_ST(e) CT_ST(f)
 #undef CT_ST
 }
 
-#define CT_CO8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
-#define CT_DECL(j)                                                            \
+#define CT_DECL(j, unused)                                                    \
     int wo##j = min(j, nco - 1) * ksp;                                        \
     float16 acc##j = (float16)0.0f;
-#define CT_FMA(j) acc##j = fma((float16)wk[wo##j], v, acc##j);
-#define CT_OUT(j)                                                             \
+#define CT_OUT(j, unused)                                                     \
     if (j < nco) {                                                            \
         ulong o = b * out_n + (((ulong)(co0 + j) * OD + oz) * OH + oy) * OW;  \
         float bj = has_bias ? wp[b_off + co0 + j] : 0.0f;                     \
@@ -119,7 +81,7 @@ __kernel void cd_conv_transpose(global const float *src, ulong src_off,
     ulong in_n = (ulong)Cin * D * H * W, out_n = (ulong)Cout * OD * OH * OW;
     global const float *in = src + src_off + b * in_n +
                              (ulong)g * cig * D * H * W;
-    CT_CO8(CT_DECL)
+    CD_CO8(CT_DECL, 0)
     ulong csz = (ulong)D * H * W;              /* input channel stride */
     ulong wcs = (ulong)cog * ksp;              /* weight stride per input ch */
     global const float *wg = wp + w_off + ((ulong)g * cig * cog + ct * 8) * ksp;
@@ -151,15 +113,15 @@ __kernel void cd_conv_transpose(global const float *src, ulong src_off,
                     global const float *r = row + ix;
                     for (int ci = 0; ci < cig; ci++) {
                         float16 v = vload16(0, r);
-                        CT_CO8(CT_FMA)
+                        CD_CO8(CD_KFMA, float16)
                         r += csz;
                         wk += wcs;
                     }
                 } else {
                     global const float *r = row;
                     for (int ci = 0; ci < cig; ci++) {
-                        float16 v = ct_load16(r, ix, W);
-                        CT_CO8(CT_FMA)
+                        float16 v = cd_sload16(r, ix, 1, W);
+                        CD_CO8(CD_KFMA, float16)
                         r += csz;
                         wk += wcs;
                     }
@@ -167,5 +129,5 @@ __kernel void cd_conv_transpose(global const float *src, ulong src_off,
             }
         }
     }
-    CT_CO8(CT_OUT)
+    CD_CO8(CT_OUT, 0)
 }

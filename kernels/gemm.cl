@@ -2,7 +2,7 @@
  * broadcast as scalars and B loaded as float16 rows; 1x1 convolution and
  * matmul) and cd_linear / cd_linear_gemv (y = x W^T, both operands
  * contiguous along K, float16 partial sums). Fused epilogue act(acc + bias +
- * residual) via conv_act* from conv.cl. Helpers are prefixed gemm_; nothing
+ * residual) via cd_act* from common.cl. Helpers are prefixed gemm_; nothing
  * here reads outside the matrices it is given. */
 
 /* Unrolls X over the GEMM_MT = 8 rows of a tile: explicit variables, not
@@ -44,7 +44,7 @@ __kernel void cd_matmul(global const float *A, ulong a_off, int lda,
         }
     } else {
         for (int k = 0; k < K; k++) {
-            float16 v = conv_gather16(bp + (ulong)k * ldb, 0, 1, nrem);
+            float16 v = cd_gather16(bp + (ulong)k * ldb, 0, 1, nrem);
             GEMM_ROWS(GEMM_FMA)
         }
     }
@@ -53,8 +53,8 @@ __kernel void cd_matmul(global const float *A, ulong a_off, int lda,
 #define GEMM_STORE(i)                                                         \
     if (i < mrem) {                                                           \
         ulong o = cb + (ulong)i * ldc;                                        \
-        conv_out16(c##i + (has_bias ? bs[i] : 0.0f), res + res_off + o,       \
-                   has_res, C + c_off + o, nrem, act, alpha, beta);           \
+        cd_out16(c##i + (has_bias ? bs[i] : 0.0f), res + res_off + o,         \
+                 has_res, C + c_off + o, nrem, act, alpha, beta);             \
     }
     GEMM_ROWS(GEMM_STORE)
 #undef GEMM_DECL
@@ -87,7 +87,7 @@ static inline float gemm_hsum(float16 v)
             y += wp[b_off + o0 + j];                                          \
         if (has_res)                                                          \
             y += res[res_off + o];                                            \
-        dst[dst_off + o] = conv_act(y, act, alpha, beta);                     \
+        dst[dst_off + o] = cd_act(y, act, alpha, beta);                     \
     }
 #define GEMM_LIN_PROLOGUE(RT, OT)                                             \
     int o0 = get_global_id(0) * OT, r0 = get_global_id(1) * RT;               \
@@ -116,7 +116,7 @@ static inline float gemm_hsum(float16 v)
         a23 = fma(u2, v, a23); a33 = fma(u3, v, a33);                         \
     }
 #define GEMM_LD_FULL(p) vload16(0, p + k)
-#define GEMM_LD_TAIL(p) conv_gather16(p + k, 0, 1, K - k)
+#define GEMM_LD_TAIL(p) cd_gather16(p + k, 0, 1, K - k)
 
 __kernel void cd_linear(GEMM_LIN_ARGS)
 {

@@ -4,12 +4,12 @@
  * version retired by a reload, and one run on the OpenCL CPU device.
  * Fixtures are copies of models/tiny-demo in a mkdtemp folder. */
 #include "check_main.h"
+#include "model_fixture.h"
 
 #include "server/batcher.h"
 #include "server/config.h"
 #include "server/metrics.h"
 
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SRC "models/tiny-demo"
 #define IN_N (3 * 64 * 64)
 #define OUT_N 10
 
@@ -28,49 +27,13 @@ static struct cd_batcher *bat;
 
 /* ---- fixture ------------------------------------------------------------ */
 
-static void copy_file(const char *src, const char *dst)
-{
-    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
-    ck_assert_msg(in && out, "copy %s -> %s", src, dst);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    ck_assert_int_eq(fclose(out), 0);
-}
-
-static void make_model(const char *name, bool broken)
-{
-    char p[256];
-    snprintf(p, sizeof p, "%s/%s", root, name);
-    ck_assert_int_eq(mkdir(p, 0755), 0);
-    snprintf(p, sizeof p, "%s/%s/weights.safetensors", root, name);
-    copy_file(SRC "/weights.safetensors", p);
-    snprintf(p, sizeof p, "%s/%s/model.json", root, name);
-    if (broken) {
-        FILE *f = fopen(p, "w");
-        ck_assert_ptr_nonnull(f);
-        fputs("{\"format\":", f);
-        fclose(f);
-    } else {
-        copy_file(SRC "/model.json", p);
-    }
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-                  struct FTW *f)
-{
-    return remove(path);
-}
-
 static void setup(void)
 {
     cd_metrics_init();
     strcpy(root, "/tmp/cd_batcher_XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(root));
-    make_model("tiny", false);
-    make_model("zz-broken", true);
+    fixture_make_model(root, "tiny", NULL);
+    fixture_make_model(root, "zz-broken", "{\"format\":");
     cd_config_defaults(&cfg);
     snprintf(cfg.models_dir, sizeof cfg.models_dir, "%s", root);
     snprintf(cfg.device, sizeof cfg.device, "ref");
@@ -85,7 +48,7 @@ static void teardown(void)
 {
     cd_batcher_free(bat);
     cd_registry_free(reg);
-    nftw(root, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    fixture_rm_tree(root);
 }
 
 /* Opens the registry and the batcher; returns a reference to "tiny". */

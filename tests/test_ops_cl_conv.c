@@ -4,6 +4,7 @@
  * groups, asymmetric padding, epilogues) and seeded random shapes. With
  * CD_BENCH=1 set it also prints GFLOP/s of two ResNet-sized convs. */
 #include "engine/op_shape.h"
+#include "harness_check.h"
 #include "op_harness.h"
 
 #include <check.h>
@@ -64,14 +65,7 @@ static int conv_case(const struct cspec *c, struct cd_harness_case *hc)
 static void run_case(const struct cd_harness_case *hc, unsigned seed,
                      const char *what)
 {
-    char msg[512] = "";
-    double rel = 0.0;
-    if (!cd_harness_cl()) {
-        fprintf(stderr, "skip %s: no OpenCL backend\n", what);
-        return;
-    }
-    int rc = cd_harness_compare(hc, seed, TOL, &rel, msg, sizeof msg);
-    ck_assert_msg(rc == CD_OK, "%s: %s", what, msg);
+    harness_check_cl(hc, seed, TOL, what);
 }
 
 static void run_conv(const struct cspec *c, unsigned seed, const char *what)

@@ -2,6 +2,7 @@
  * pooling against the C reference (tests/op_harness.h): fixed edge cases
  * (ceil_mode windows, count_include_pad, asymmetric padding, dilation,
  * uneven adaptive windows, 1-D and 3-D) and seeded random shapes. */
+#include "harness_check.h"
 #include "op_harness.h"
 
 #include <check.h>
@@ -40,14 +41,7 @@ static void pool_case(const struct pspec *p, struct cd_harness_case *hc)
 static void run_case(const struct cd_harness_case *hc, unsigned seed,
                      const char *what)
 {
-    char msg[512] = "";
-    double rel = 0.0;
-    if (!cd_harness_cl()) {
-        fprintf(stderr, "skip %s: no OpenCL backend\n", what);
-        return;
-    }
-    int rc = cd_harness_compare(hc, seed, TOL, &rel, msg, sizeof msg);
-    ck_assert_msg(rc == CD_OK, "%s: %s", what, msg);
+    harness_check_cl(hc, seed, TOL, what);
 }
 
 #define MAXP CD_OP_MAXPOOL

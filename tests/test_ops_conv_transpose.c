@@ -4,6 +4,7 @@
  * 3-D, bias, activation, residual, rows wider than one 16-lane vector) and
  * seeded random shapes, and hostile attributes refused with a message. */
 #include "engine/op_family.h"
+#include "harness_check.h"
 #include "op_harness.h"
 
 #include <check.h>
@@ -62,15 +63,8 @@ static void run_spec(const struct tspec *c, unsigned seed, const char *what)
 {
     struct cd_harness_case hc;
     struct cd_err err = { 0 };
-    char msg[512] = "";
-    double rel = 0.0;
     ck_assert_msg(ct_case(c, &hc, &err) == CD_OK, "%s: %s", what, err.msg);
-    if (!cd_harness_cl()) {
-        fprintf(stderr, "skip %s: no OpenCL backend\n", what);
-        return;
-    }
-    int rc = cd_harness_compare(&hc, seed, TOL, &rel, msg, sizeof msg);
-    ck_assert_msg(rc == CD_OK, "%s: %s", what, msg);
+    harness_check_cl(&hc, seed, TOL, what);
 }
 
 static const struct tspec fixed[] = {

@@ -3,6 +3,7 @@
  * the reference on fixed and seeded random shapes (odd sizes, batch 3,
  * strides, dilations, asymmetric padding, 1-D, flat and 4-D kernel inputs,
  * with and without bias), and hostile shapes refused with a message. */
+#include "harness_check.h"
 #include "op_harness.h"
 #include "engine/op_family.h"
 
@@ -63,15 +64,8 @@ static void dyn_case(const struct dspec *p, struct cd_harness_case *hc)
 static void run_case(const struct dspec *p, unsigned seed, const char *what)
 {
     struct cd_harness_case hc;
-    char msg[512] = "";
-    double rel = 0.0;
-    if (!cd_harness_cl()) {
-        fprintf(stderr, "skip %s: no OpenCL backend\n", what);
-        return;
-    }
     dyn_case(p, &hc);
-    int rc = cd_harness_compare(&hc, seed, TOL, &rel, msg, sizeof msg);
-    ck_assert_msg(rc == CD_OK, "%s: %s", what, msg);
+    harness_check_cl(&hc, seed, TOL, what);
 }
 
 START_TEST(test_ref_hand)

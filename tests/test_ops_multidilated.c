@@ -2,6 +2,7 @@
  * the C reference (tests/op_harness.h) on fixed and seeded random shapes:
  * 1-D and 2-D, odd sizes, batch 3, uneven dilation lists, even kernels,
  * strides, narrow rows, bias, residual and activation; plus shape errors. */
+#include "harness_check.h"
 #include "op_harness.h"
 #include "engine/op_family.h"
 
@@ -52,15 +53,8 @@ static void md_case(const struct mspec *p, struct cd_harness_case *hc)
 static void run_case(const struct mspec *p, unsigned seed, const char *what)
 {
     struct cd_harness_case hc;
-    char msg[512] = "";
-    double rel = 0.0;
-    if (!cd_harness_cl()) {
-        fprintf(stderr, "skip %s: no OpenCL backend\n", what);
-        return;
-    }
     md_case(p, &hc);
-    int rc = cd_harness_compare(&hc, seed, TOL, &rel, msg, sizeof msg);
-    ck_assert_msg(rc == CD_OK, "%s: %s", what, msg);
+    harness_check_cl(&hc, seed, TOL, what);
 }
 
 static const struct mspec fixed[] = {

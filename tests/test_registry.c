@@ -4,75 +4,26 @@
  * folders and drop removed ones. Fixtures are copies of models/tiny-demo in a
  * mkdtemp folder. */
 #include "check_main.h"
+#include "model_fixture.h"
 
 #include "server/config.h"
 #include "server/metrics.h"
 #include "server/registry.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SRC "models/tiny-demo"
-
 static char root[64];
 static struct cd_config cfg;
-
-static void copy_file(const char *src, const char *dst)
-{
-    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
-    ck_assert_msg(in && out, "copy %s -> %s", src, dst);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    ck_assert_int_eq(fclose(out), 0);
-}
-
-static void write_text(const char *path, const char *text)
-{
-    unlink(path);   /* never write through a link into the repository */
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-/* root/name as a copy of tiny-demo; model.json replaced by `json` if given. */
-static void make_model(const char *name, const char *json)
-{
-    char p[256];
-    snprintf(p, sizeof p, "%s/%s", root, name);
-    ck_assert_int_eq(mkdir(p, 0755), 0);
-    snprintf(p, sizeof p, "%s/%s/weights.safetensors", root, name);
-    copy_file(SRC "/weights.safetensors", p);
-    snprintf(p, sizeof p, "%s/%s/model.json", root, name);
-    if (json)
-        write_text(p, json);
-    else
-        copy_file(SRC "/model.json", p);
-}
 
 static void set_json(const char *name, const char *json)
 {
     char p[256];
     snprintf(p, sizeof p, "%s/%s/model.json", root, name);
-    write_text(p, json);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-                  struct FTW *f)
-{
-    return remove(path);
-}
-
-static void rm_tree(const char *path)
-{
-    nftw(path, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    fixture_write_text(p, json);
 }
 
 static void setup(void)
@@ -80,14 +31,15 @@ static void setup(void)
     cd_metrics_init();
     strcpy(root, "/tmp/cd_registry_XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(root));
-    make_model("a-good", NULL);
-    make_model("b-broken", "{\"format\": \"convd-model\", \"version\": 1,");
-    make_model(".hidden", NULL);
+    fixture_make_model(root, "a-good", NULL);
+    fixture_make_model(root, "b-broken",
+                       "{\"format\": \"convd-model\", \"version\": 1,");
+    fixture_make_model(root, ".hidden", NULL);
     char p[256];
     snprintf(p, sizeof p, "%s/no-model-json", root);
     ck_assert_int_eq(mkdir(p, 0755), 0);
     snprintf(p, sizeof p, "%s/README", root);
-    write_text(p, "not a model\n");
+    fixture_write_text(p, "not a model\n");
     cd_config_defaults(&cfg);
     snprintf(cfg.models_dir, sizeof cfg.models_dir, "%s", root);
     snprintf(cfg.device, sizeof cfg.device, "ref");
@@ -97,7 +49,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    rm_tree(root);
+    fixture_rm_tree(root);
 }
 
 static struct cd_registry *open_reg(void)
@@ -232,7 +184,7 @@ START_TEST(reload_adds_replaces_and_removes)
     struct cd_registry *reg = open_reg();
     struct cd_err err = { 0 };
     struct cd_served *v1 = cd_registry_get(reg, "a-good");
-    make_model("c-new", NULL);
+    fixture_make_model(root, "c-new", NULL);
     set_json("b-broken", "");
     n_retired = 0;
     ck_assert_int_eq(cd_registry_reload(reg, retire_cb, &n_retired, &err), CD_OK);
@@ -259,9 +211,9 @@ START_TEST(reload_adds_replaces_and_removes)
     /* Remove c-new and fix b-broken: all ready, c-new gone. */
     char p[256];
     snprintf(p, sizeof p, "%s/c-new", root);
-    rm_tree(p);
+    fixture_rm_tree(p);
     snprintf(p, sizeof p, "%s/b-broken/model.json", root);
-    copy_file(SRC "/model.json", p);
+    fixture_copy_file(FIXTURE_SRC "/model.json", p);
     n_retired = 0;
     ck_assert_int_eq(cd_registry_reload(reg, NULL, NULL, &err), CD_OK);
     ck_assert_ptr_null(cd_registry_get(reg, "c-new"));

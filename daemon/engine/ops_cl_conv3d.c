@@ -6,7 +6,7 @@
  * and enqueues: no allocation, no blocking, never aborts. */
 #include "ops_cl_conv3d.h"
 
-#include "ops_cl_util.h"
+#include "ops_cl_convgeom.h"
 
 #include <stdint.h>
 
@@ -38,60 +38,28 @@ int cd_cl_conv3d_fast(struct cd_cl_backend *be, const struct cd_exec_node *e,
         w->dim[1] * groups != cin)
         return cd_err_set(err, CD_EINVAL, "%s: bad conv channels/groups",
                           e->name);
-    if (a->residual && (e->n_in < 2 || !cd_shape_eq(&e->in[1].shape, y)))
-        return cd_err_set(err, CD_EINVAL, "%s: residual input missing or not "
-                          "shaped like the output", e->name);
-    if (a->act < 0 || a->act >= CD_ACT_COUNT)
-        return cd_err_set(err, CD_EINVAL, "%s: bad activation %d", e->name,
-                          a->act);
-    cl_int8 isz = { { (cl_int)cin } }, osz = { { (cl_int)cout } };
-    cl_int8 ksz = { { 0 } }, st = { { 0 } }, di = { { 0 } }, pa = { { 0 } };
-    for (int i = 0; i < 3; i++) {
-        isz.s[1 + i] = (cl_int)x->dim[2 + i];
-        osz.s[1 + i] = (cl_int)y->dim[2 + i];
-        ksz.s[i] = (cl_int)w->dim[2 + i];
-        st.s[i] = a->stride[i];
-        di.s[i] = a->dilation[i];
-        pa.s[i] = a->pad_begin[i];
-        if (st.s[i] < 1 || di.s[i] < 1 || pa.s[i] < 0)
-            return cd_err_set(err, CD_EINVAL, "%s: bad stride/dilation/"
-                              "padding", e->name);
-    }
-    bool plane = temporal && st.s[1] == 1 && st.s[2] == 1 && pa.s[1] == 0 &&
-                 pa.s[2] == 0 && osz.s[2] == isz.s[2] &&
-                 osz.s[3] == isz.s[3];
+    int rc = cd_cl_convgeom_check_epilogue(e, err);
+    struct cd_cl_convgeom g;
+    if (rc == CD_OK)
+        rc = cd_cl_convgeom_fill(e, 3, &g, err);
+    if (rc != CD_OK)
+        return rc;
+    const cl_int8 *isz = &g.isz, *osz = &g.osz, *st = &g.st, *pa = &g.pa;
+    bool plane = temporal && st->s[1] == 1 && st->s[2] == 1 &&
+                 pa->s[1] == 0 && pa->s[2] == 0 && osz->s[2] == isz->s[2] &&
+                 osz->s[3] == isz->s[3];
     int64_t cog = cout / groups, ntc = (cog + 7) / 8;
-    int64_t n2 = (int64_t)batch * osz.s[1];
+    int64_t n2 = (int64_t)batch * osz->s[1];
     if (n2 > MAX_ELEMS || groups * ntc > MAX_ELEMS)
         return cd_err_set(err, CD_ERANGE, "%s: conv3d grid too large",
                           e->name);
     size_t gws[3] = { 0, (size_t)(groups * ntc), (size_t)n2 };
     if (plane)
-        gws[0] = ((size_t)osz.s[2] * (size_t)osz.s[3] + 15) / 16;
+        gws[0] = ((size_t)osz->s[2] * (size_t)osz->s[3] + 15) / 16;
     else
-        gws[0] = ((size_t)osz.s[3] + 15) / 16 * (size_t)osz.s[2];
+        gws[0] = ((size_t)osz->s[3] + 15) / 16 * (size_t)osz->s[2];
     const char *name = plane ? "cd_conv3d_plane16" : "cd_conv3d_row16";
-    cl_kernel k = cd_cl_kernel(be, name, err);
-    if (!k)
-        return err ? err->code : CD_EDEVICE;
-    cl_ulong in_off = e->in[0].off, w_off = e->w[0].off, out_off = e->out.off;
-    cl_ulong b_off = e->has_w[1] ? e->w[1].off : 0;
-    cl_ulong res_off = a->residual ? e->in[1].off : 0;
-    cl_int has_bias = e->has_w[1], has_res = a->residual != 0, act = a->act;
-    cl_int grp = groups;
-    float alpha = a->act_alpha, beta = a->act_beta;
-    const struct cd_cl_arg args[] = {
-        CD_CL_ARG(be->arena), CD_CL_ARG(in_off), CD_CL_ARG(be->wpool),
-        CD_CL_ARG(w_off), CD_CL_ARG(b_off), CD_CL_ARG(has_bias),
-        CD_CL_ARG(be->arena), CD_CL_ARG(res_off), CD_CL_ARG(has_res),
-        CD_CL_ARG(be->arena), CD_CL_ARG(out_off), CD_CL_ARG(isz),
-        CD_CL_ARG(osz), CD_CL_ARG(ksz), CD_CL_ARG(st), CD_CL_ARG(di),
-        CD_CL_ARG(pa), CD_CL_ARG(grp), CD_CL_ARG(act), CD_CL_ARG(alpha),
-        CD_CL_ARG(beta),
-    };
-    int rc = cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), name, err);
-    if (rc == CD_OK)
-        rc = cd_cl_enqueue(be, k, 3, gws, NULL, name, err);
+    rc = cd_cl_convgeom_enqueue(be, e, name, &g, groups, gws, err);
     if (rc == CD_OK)
         *handled = true;
     return rc;
