@@ -80,7 +80,7 @@ test: all $(TEST_BIN)
 
 # Loaders and decoders must not leak on hostile input: run them under valgrind.
 MEMCHECK_TESTS := test_safetensors test_model test_image test_npy test_kserve \
-  test_multipart test_config
+  test_multipart test_config test_wav test_audio_features
 memcheck: $(MEMCHECK_TESTS:%=$(B)/tests/%)
 	@set -e; for t in $^; do echo "== valgrind $$t"; \
 	  CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \

@@ -282,6 +282,115 @@ static int parse_image(const json_t *pp, const struct cd_shape *s,
     return CD_OK;
 }
 
+/* A string key with one of the values in names (NULL-terminated list);
+ * *out keeps its default when the key is absent. */
+static int enum_key(const json_t *pp, const char *key,
+                    const char *const *names, int *out, struct cd_err *err)
+{
+    json_t *j = json_object_get(pp, key);
+    if (!j)
+        return CD_OK;
+    const char *v = json_string_value(j);
+    for (int i = 0; v && names[i]; i++)
+        if (!strcmp(v, names[i])) {
+            *out = i;
+            return CD_OK;
+        }
+    return cd_err_set(err, CD_EINVAL, "preprocess \"%s\": expected %s%s%s",
+                      key, names[0], names[1] ? " or " : "",
+                      names[1] ? names[1] : "");
+}
+
+/* Audio front-end (media/audio_features.h); the input shape must hold the
+ * (C, T) features it produces. */
+static int parse_audio(const json_t *pp, const struct cd_shape *s,
+                       struct cd_preprocess *p, struct cd_err *err)
+{
+    static const char *const feats[] = { "logmel", "stft", NULL };
+    static const char *const fits[] = { "center", "start", NULL };
+    static const char *const hann[] = { "hann", NULL }, *const htk[] = {
+        "htk", NULL };
+    int rc = check_keys(pp, "kind,sample_rate,n_mels,n_fft,hop,win,seconds,"
+                        "features,window,mel_scale,fmin,fmax,log_offset,"
+                        "center,fit", "preprocess", err);
+    int feat = -1, fit = CD_AUDIO_FIT_CENTER, dummy = 0;
+    json_t *j;
+    p->sample_rate = 16000;
+    p->seconds = 1.0f;
+    p->log_offset = 1e-6f;
+    if (rc || (rc = pos_int(pp, "sample_rate", 768000, &p->sample_rate, err)) ||
+        (rc = pos_int(pp, "n_mels", 4096, &p->n_mels, err)) ||
+        (rc = pos_int(pp, "n_fft", 1 << 16, &p->n_fft, err)) ||
+        (rc = pos_int(pp, "hop", 1 << 16, &p->hop, err)) ||
+        (rc = pos_int(pp, "win", 1 << 16, &p->win, err)) ||
+        (rc = enum_key(pp, "features", feats, &feat, err)) ||
+        (rc = enum_key(pp, "fit", fits, &fit, err)) ||
+        (rc = enum_key(pp, "window", hann, &dummy, err)) ||
+        (rc = enum_key(pp, "mel_scale", htk, &dummy, err)))
+        return rc;
+    if (!p->n_fft || !p->hop)
+        return cd_err_set(err, CD_EINVAL, "preprocess audio needs \"n_fft\" "
+                          "and \"hop\"");
+    if (!p->win)
+        p->win = p->n_fft;
+    if (p->win > p->n_fft)
+        return cd_err_set(err, CD_EINVAL, "preprocess \"win\" %d exceeds "
+                          "n_fft %d", p->win, p->n_fft);
+    p->features = feat >= 0 ? (enum cd_audio_feat)feat
+                  : p->n_mels ? CD_AUDIO_LOGMEL : CD_AUDIO_STFT;
+    p->fit = (enum cd_audio_fit)fit;
+    bool mel = p->features == CD_AUDIO_LOGMEL;
+    if (mel != (p->n_mels > 0))
+        return cd_err_set(err, CD_EINVAL, "preprocess: \"n_mels\" is %s for "
+                          "features %s", mel ? "required" : "not allowed",
+                          mel ? "logmel" : "stft");
+    if (!mel && (json_object_get(pp, "fmin") || json_object_get(pp, "fmax") ||
+                 json_object_get(pp, "log_offset") ||
+                 json_object_get(pp, "mel_scale")))
+        return cd_err_set(err, CD_EINVAL, "preprocess: fmin, fmax, "
+                          "log_offset and mel_scale only apply to logmel");
+    p->fmax = p->sample_rate / 2.0f;
+    if ((j = json_object_get(pp, "seconds")) &&
+        (rc = one_float(j, "seconds", true, &p->seconds, err)))
+        return rc;
+    if ((j = json_object_get(pp, "fmin")) &&
+        (rc = one_float(j, "fmin", false, &p->fmin, err)))
+        return rc;
+    if ((j = json_object_get(pp, "fmax")) &&
+        (rc = one_float(j, "fmax", true, &p->fmax, err)))
+        return rc;
+    if ((j = json_object_get(pp, "log_offset")) &&
+        (rc = one_float(j, "log_offset", true, &p->log_offset, err)))
+        return rc;
+    if (!(p->fmin >= 0.0f && p->fmin < p->fmax &&
+          p->fmax <= p->sample_rate / 2.0f))
+        return cd_err_set(err, CD_EINVAL, "preprocess: expected 0 <= fmin < "
+                          "fmax <= sample_rate / 2");
+    if ((j = json_object_get(pp, "center"))) {
+        if (!json_is_boolean(j))
+            return cd_err_set(err, CD_EINVAL, "preprocess \"center\": "
+                              "expected true or false");
+        p->center = json_is_true(j);
+    }
+    /* the clip, its frames and the feature shape (as audio_features.c) */
+    double len = (double)p->seconds * p->sample_rate;
+    if (len > (double)(1 << 26) || len < 1.0)
+        return cd_err_set(err, CD_EINVAL, "preprocess: seconds x sample_rate "
+                          "must be 1 .. 2^26 samples");
+    int64_t n = (int64_t)lround(len), pad = p->center ? p->n_fft / 2 : 0;
+    if ((p->center && n <= pad) || n + 2 * pad < p->n_fft)
+        return cd_err_set(err, CD_EINVAL, "preprocess: a %lld-sample clip is "
+                          "too short for n_fft %d", (long long)n, p->n_fft);
+    int64_t t = 1 + (n + 2 * pad - p->n_fft) / p->hop;
+    int64_t c = mel ? p->n_mels : 2 * (p->n_fft / 2 + 1);
+    if (cd_shape_numel(s) != c * t || s->dim[s->ndim - 1] != t)
+        return cd_err_set(err, CD_EINVAL, "preprocess audio makes (%lld, %lld) "
+                          "features; the input shape must hold that many "
+                          "elements with %lld last", (long long)c,
+                          (long long)t, (long long)t);
+    return CD_OK;
+}
+
 static int parse_preprocess(const json_t *pp, const struct cd_shape *s,
                             struct cd_preprocess *p, struct cd_err *err)
 {
@@ -304,21 +413,8 @@ static int parse_preprocess(const json_t *pp, const struct cd_shape *s,
     if (!kind || strcmp(kind, "audio"))
         return cd_err_set(err, CD_EINVAL, "preprocess \"kind\": expected "
                           "image, audio or tensor");
-    /* audio: the front-end's own checks belong to the audio issue */
     p->kind = CD_INPUT_AUDIO;
-    int rc = check_keys(pp, "kind,sample_rate,n_mels,n_fft,hop,win,seconds",
-                        "preprocess", err);
-    json_t *j;
-    if (rc || (rc = pos_int(pp, "sample_rate", 1 << 20, &p->sample_rate, err)) ||
-        (rc = pos_int(pp, "n_mels", 4096, &p->n_mels, err)) ||
-        (rc = pos_int(pp, "n_fft", 1 << 16, &p->n_fft, err)) ||
-        (rc = pos_int(pp, "hop", 1 << 16, &p->hop, err)) ||
-        (rc = pos_int(pp, "win", 1 << 16, &p->win, err)))
-        return rc;
-    if ((j = json_object_get(pp, "seconds")) &&
-        (rc = one_float(j, "seconds", true, &p->seconds, err)))
-        return rc;
-    return CD_OK;
+    return parse_audio(pp, s, p, err);
 }
 
 /* "inputs": exactly one; adds the graph input value with its batch-1 shape. */

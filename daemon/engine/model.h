@@ -24,6 +24,18 @@ enum cd_input_kind {
     CD_INPUT_KIND_COUNT
 };
 
+enum cd_audio_feat {
+    CD_AUDIO_LOGMEL,         /* (n_mels, T): log(mel power + log_offset) */
+    CD_AUDIO_STFT,           /* (2F, T): Re X bins 0..F-1, then Im X */
+    CD_AUDIO_FEAT_COUNT
+};
+
+enum cd_audio_fit {
+    CD_AUDIO_FIT_CENTER,     /* centre-crop a longer clip, centre-pad a shorter */
+    CD_AUDIO_FIT_START,      /* keep the start, pad zeros at the end */
+    CD_AUDIO_FIT_COUNT
+};
+
 struct cd_preprocess {
     enum cd_input_kind kind;
     /* image */
@@ -34,9 +46,15 @@ struct cd_preprocess {
     float scale;             /* pixel / scale before mean/std (255 by default) */
     float mean[3], std[3];
     float pad_value;
-    /* audio (filled by the audio issue) */
+    /* audio: the front-end of media/audio_features.h, as
+     * tools/data/audio_features.py computes it */
     int sample_rate, n_mels, n_fft, hop, win;
-    float seconds;
+    float seconds;           /* clip length the network sees */
+    enum cd_audio_feat features;
+    enum cd_audio_fit fit;   /* how a longer/shorter clip is cut/padded */
+    float fmin, fmax;        /* mel band edges in Hz (logmel) */
+    float log_offset;        /* added to the mel power before log (logmel) */
+    bool center;             /* torch.stft center=True: reflect-pad n_fft/2 */
 };
 
 struct cd_model {
