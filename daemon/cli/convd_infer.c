@@ -3,6 +3,7 @@
  * as JSON, or a latency/throughput benchmark. It holds no inference logic of
  * its own: everything goes through engine/ and media/. */
 #include "engine/backend.h"
+#include "engine/eigencam.h"
 #include "engine/model.h"
 #include "engine/passes.h"
 #include "engine/runner.h"
@@ -19,8 +20,9 @@
 
 struct opts {
     const char *model, *input, *device, *cache_dir;
+    const char *cam_layer;   /* --cam LAYER; NULL: the model's cam_layer */
     int top, batch, bench;
-    bool json, verbose;
+    bool json, verbose, cam;
 };
 
 static void usage(FILE *f)
@@ -28,10 +30,13 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: convd-infer --model DIR --input FILE [--top K] [--json]\n"
             "                   [--device auto|gpu|cpu|ref|P:D] [--batch B --bench N]\n"
-            "                   [--cache-dir DIR] [--verbose]\n"
+            "                   [--cache-dir DIR] [--verbose] [--cam [LAYER]]\n"
             "  FILE is a JPEG/PNG image (preprocessed as model.json says) or a\n"
             "  .npy float32 array of the model's input shape, with or without\n"
-            "  the leading batch dimension (no preprocessing).\n");
+            "  the leading batch dimension (no preprocessing).\n"
+            "  --cam prints the Eigen-CAM map of each sample (one JSON line per\n"
+            "  sample: h, w, map, peak, and the map upsampled to the input size:\n"
+            "  its size and peak) at the model's cam_layer or at LAYER.\n");
 }
 
 static bool parse_int(const char *s, int lo, int hi, int *out)
@@ -54,7 +59,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
         bool has_v = true;
         if (!strcmp(a, "--json"))
             o->json = true, has_v = false;
-        else if (!strcmp(a, "--verbose") || !strcmp(a, "-v"))
+        else if (!strcmp(a, "--cam")) {
+            o->cam = true;
+            has_v = v && strncmp(v, "--", 2);
+            if (has_v)
+                o->cam_layer = v;
+        } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v"))
             o->verbose = true, has_v = false;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
@@ -168,6 +178,79 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* Marks the CAM layer readable before the passes run (they keep what is
+ * kept); refuses a name the graph does not have. */
+static int mark_cam_layer(const struct opts *o, struct cd_model *m,
+                          const char **layer, struct cd_err *err)
+{
+    *layer = o->cam_layer ? o->cam_layer : m->cam_layer;
+    if (!*layer)
+        return cd_err_set(err, CD_EINVAL, "model \"%s\" has no cam_layer: "
+                          "give --cam LAYER", m->name);
+    int v = cd_graph_find_value(&m->g, *layer);
+    if (v < 0)
+        return cd_err_set(err, CD_EINVAL, "--cam: model \"%s\" has no layer "
+                          "\"%s\"", m->name, *layer);
+    m->g.values[v].keep = true;
+    return CD_OK;
+}
+
+/* s as a JSON string body (quotes and backslashes escaped, controls as
+ * \u00XX). */
+static void print_json_str(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+}
+
+/* Eigen-CAM of every sample of the batch, one JSON line each. */
+static int print_cam(struct cd_runner *r, const char *layer, int batch,
+                     struct cd_err *err)
+{
+    int C, h, w, mh, mw, rc;
+    struct cd_eigencam_info info;
+    if ((rc = cd_eigencam_layer_shape(r, layer, &C, &h, &w, err)))
+        return rc;
+    struct cd_shape in = cd_runner_input_shape(r);
+    int H = in.ndim == 4 ? (int)in.dim[2] : 1;
+    int W = (int)in.dim[in.ndim - 1];
+    float *map = malloc((size_t)h * w * sizeof *map);
+    float *up = malloc((size_t)H * W * sizeof *up);
+    if (!map || !up) {
+        rc = cd_err_set(err, CD_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (int b = 0; b < batch; b++) {
+        if ((rc = cd_eigencam_compute(r, layer, b, batch, map, (size_t)h * w, &mh,
+                                      &mw, &info, err)) ||
+            (rc = cd_eigencam_upsample(map, h, w, up, H, W, err)))
+            goto fail;
+        int uy, ux;
+        cd_eigencam_peak(up, H, W, &uy, &ux);
+        printf("{\"sample\":%d,\"layer\":\"", b);
+        print_json_str(layer);
+        printf("\",\"channels\":%d,\"h\":%d,\"w\":%d,\"map\":[", C, h, w);
+        for (size_t k = 0; k < (size_t)h * w; k++)
+            printf("%s%.6g", k ? "," : "", (double)map[k]);
+        printf("],\"peak\":{\"y\":%d,\"x\":%d},\"upsampled\":{\"h\":%d,\"w\":%d,"
+               "\"peak\":{\"y\":%d,\"x\":%d}},\"iterations\":%d,\"converged\":%s,"
+               "\"flipped\":%s,\"degenerate\":%s}\n", info.peak_y, info.peak_x, H, W,
+               uy, ux, info.iters, info.converged ? "true" : "false",
+               info.flipped ? "true" : "false", info.degenerate ? "true" : "false");
+    }
+fail:
+    free(map);
+    free(up);
+    return rc;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -237,8 +320,10 @@ int main(int argc, char **argv)
     struct cd_pass_stats st;
     float *input = NULL, *outs[16] = { 0 };
     int batch = 1, exit_code = 1;
+    const char *cam_layer = NULL;
 
     if ((rc = cd_model_load(o.model, &m, &err)) ||
+        (o.cam && (rc = mark_cam_layer(&o, m, &cam_layer, &err))) ||
         (rc = cd_passes_run(&m->g, &st, &err)))
         goto fail;
     if (!strcmp(o.device, "ref"))
@@ -307,6 +392,9 @@ int main(int argc, char **argv)
         }
         free(t);
         if (rc)
+            goto fail;
+    } else if (o.cam) {
+        if ((rc = print_cam(r, cam_layer, batch, &err)))
             goto fail;
     } else if (o.json) {
         print_json(r, outs, batch);

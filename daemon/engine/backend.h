@@ -35,6 +35,13 @@ struct cd_backend_i {
     int (*prepare)(struct cd_backend *b, const struct cd_exec_node *e,
                    int max_batch, struct cd_err *err);
     void (*free)(struct cd_backend *b);
+    /* Optional (NULL: not offered). Eigen-CAM's device half: the value at
+     * arena offset off is one sample X of shape (C, hw). Writes the channel
+     * means mean_out[c] (C floats) and the Gram matrix of the centred rows,
+     * gram_out[i*C + j] = sum_p (X[i,p] - mean[i]) (X[j,p] - mean[j])
+     * (C*C floats, symmetric). Waits for completion; host buffers borrowed. */
+    int (*gram)(struct cd_backend *b, size_t off, int C, int hw,
+                float *gram_out, float *mean_out, struct cd_err *err);
 };
 
 struct cd_backend {

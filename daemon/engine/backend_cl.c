@@ -8,6 +8,7 @@
 #include "cl_backend.h"
 #include "cl_device.h"
 #include "cl_program.h"
+#include "ops_cl_gram.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -211,6 +212,7 @@ static const struct cd_backend_i cl_iface = {
     .finish = cl_finish,
     .prepare = cl_prepare,
     .free = cl_free,
+    .gram = cd_cl_gram,
 };
 
 int cd_backend_cl_init(struct cd_backend **out, const char *select,

@@ -171,6 +171,42 @@ static int ref_finish(struct cd_backend *b, struct cd_err *err)
     return CD_OK;
 }
 
+/* Eigen-CAM Gram of one (C, hw) sample in the arena, in double. */
+static int ref_gram(struct cd_backend *b, size_t off, int C, int hw,
+                    float *gram_out, float *mean_out, struct cd_err *err)
+{
+    struct ref_impl *r = impl(b);
+    size_t n, cc;
+    if (C < 1 || hw < 1 || !gram_out || !mean_out ||
+        !cd_size_mul((size_t)C, (size_t)hw, &n) ||
+        !cd_size_mul((size_t)C, (size_t)C, &cc))
+        return cd_err_set(err, CD_EINVAL, "gram: bad size %d x %d", C, hw);
+    int rc = in_bounds(off, n, r->arena_n, "gram input", err);
+    if (rc)
+        return rc;
+    const float *x = r->arena + off; /* x is (C, hw) */
+    double *m = malloc((size_t)C * sizeof *m);
+    if (!m)
+        return cd_err_set(err, CD_ENOMEM, "gram: out of memory");
+    for (int c = 0; c < C; c++) {
+        double s = 0.0;
+        for (int p = 0; p < hw; p++)
+            s += x[(size_t)c * hw + p];
+        m[c] = s / hw;
+        mean_out[c] = (float)m[c];
+    }
+    for (int i = 0; i < C; i++)
+        for (int j = i; j < C; j++) {
+            const float *xi = x + (size_t)i * hw, *xj = x + (size_t)j * hw;
+            double s = 0.0;
+            for (int p = 0; p < hw; p++)
+                s += (xi[p] - m[i]) * (xj[p] - m[j]);
+            gram_out[(size_t)i * C + j] = gram_out[(size_t)j * C + i] = (float)s;
+        }
+    free(m);
+    return CD_OK;
+}
+
 static void ref_free(struct cd_backend *b)
 {
     if (!b)
@@ -194,6 +230,7 @@ static const struct cd_backend_i ref_iface = {
     .finish = ref_finish,
     .prepare = NULL,
     .free = ref_free,
+    .gram = ref_gram,
 };
 
 int cd_backend_ref_init(struct cd_backend **out, struct cd_err *err)

@@ -336,6 +336,29 @@ int cd_runner_read_value(struct cd_runner *r, const char *name, float *dst,
     return read_value(r, v, dst, batch, err);
 }
 
+int cd_runner_value_ref(const struct cd_runner *r, const char *name,
+                        struct cd_tref *out, struct cd_err *err)
+{
+    int v = name ? cd_graph_find_value(&r->m->g, name) : -1;
+    if (v < 0)
+        return cd_err_set(err, CD_EINVAL, "no value \"%s\"", name ? name : "");
+    const struct cd_value *val = &r->m->g.values[v];
+    if (!val->keep && !val->is_output && !val->is_input)
+        return cd_err_set(err, CD_EINVAL,
+                          "value \"%s\" is not kept (only outputs and the CAM "
+                          "layer are readable)", name);
+    if (r->val_off[v] == SIZE_MAX)
+        return cd_err_set(err, CD_EINVAL, "value \"%s\" has no storage", name);
+    out->shape = val->shape;
+    out->off = r->val_off[v];
+    return CD_OK;
+}
+
+struct cd_backend *cd_runner_backend(const struct cd_runner *r)
+{
+    return r->be;
+}
+
 size_t cd_runner_arena_bytes(const struct cd_runner *r)
 {
     return r->arena_floats * sizeof(float);

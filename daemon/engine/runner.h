@@ -30,6 +30,14 @@ int cd_runner_read_output(struct cd_runner *r, int i, float *dst, int batch,
 int cd_runner_read_value(struct cd_runner *r, const char *name, float *dst,
                          int batch, struct cd_shape *shape, struct cd_err *err);
 
+/* Where a kept (or input/output) value lives: its per-sample shape and
+ * arena offset; sample b is at out->off + b * numel(out->shape). Same
+ * readability rule as cd_runner_read_value. */
+int cd_runner_value_ref(const struct cd_runner *r, const char *name,
+                        struct cd_tref *out, struct cd_err *err);
+/* The backend the runner was planned on (borrowed). */
+struct cd_backend *cd_runner_backend(const struct cd_runner *r);
+
 /* Planned activation arena size in bytes (for max_batch), and weight bytes. */
 size_t cd_runner_arena_bytes(const struct cd_runner *r);
 size_t cd_runner_weight_bytes(const struct cd_runner *r);
