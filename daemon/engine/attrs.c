@@ -4,26 +4,14 @@
  * do) nor keep any reference to the JSON. */
 #include "attrs.h"
 
+#include "json_util.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
 #define SPATIAL_MAX 65536     /* kernel, stride, dilation, padding entries */
 #define SIZE_MAX_ATTR 1048576 /* upsample/adaptive pool output sizes, groups */
-
-/* Is name one of the comma-separated entries of list? */
-static bool listed(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = list; p && *p;) {
-        const char *c = strchr(p, ',');
-        size_t len = c ? (size_t)(c - p) : strlen(p);
-        if (len == n && !strncmp(p, name, n))
-            return true;
-        p = c ? c + 1 : NULL;
-    }
-    return false;
-}
 
 static int bad(struct cd_err *err, const char *name, const char *what)
 {
@@ -360,7 +348,7 @@ int cd_attrs_parse(const json_t *attrs, enum cd_op op, struct cd_attrs *a,
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)attrs, k, v) {
-        if (!listed(cd_ops[op].attrs, k))
+        if (!cd_json_listed(cd_ops[op].attrs, k))
             return cd_err_set(err, CD_EINVAL,
                               "attribute \"%.64s\" is not accepted by op "
                               "\"%s\" (accepted: %s)", k, cd_ops[op].name,
