@@ -15,6 +15,8 @@ CD_API_FN(readyz);          /* GET /readyz */
 CD_API_FN(metrics);         /* GET /metrics */
 CD_API_FN(v1_models);       /* GET /v1/models */
 CD_API_FN(v1_classify);     /* POST /v1/models/{m}/classify */
+CD_API_FN(v1_segment);      /* POST /v1/models/{m}/segment */
+CD_API_FN(v1_cam);          /* POST /v1/models/{m}/cam */
 CD_API_FN(v2_server);       /* GET /v2 */
 CD_API_FN(v2_live);         /* GET /v2/health/live */
 CD_API_FN(v2_ready);        /* GET /v2/health/ready */

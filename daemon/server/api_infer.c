@@ -1,7 +1,8 @@
 /* api_infer.c — POST /v2/models/{m}/infer (KServe v2 / Open Inference
  * Protocol): parses the request with the kserve codec, turns tensors or BYTES
- * images into B per-sample jobs, and answers every requested output for the
- * whole batch in JSON or binary form. Never waits for the device. */
+ * images (for audio models: raw waveforms or WAV files) into B per-sample
+ * jobs, and answers every requested output for the whole batch in JSON or
+ * binary form. Never waits for the device. */
 #include "server/api.h"
 
 #include <stdio.h>
@@ -9,6 +10,8 @@
 #include <string.h>
 
 #include "server/api_job.h"
+#include "media/audio_features.h"
+#include "server/audio_input.h"
 #include "server/image_input.h"
 #include "server/kserve.h"
 
@@ -86,6 +89,26 @@ fail:
     cd_http_respond_error(c->r, 500, "cannot format the answer: %s", err.msg);
 }
 
+/* Audio models: BYTES elements are WAV files; FP32 [B, L] tensors are raw
+ * waveforms at the model's rate (wave != NULL). */
+static int audio_to_input(struct cd_api_call *c, const struct cd_kserve_input *in,
+                          const struct cd_served *s, const float *wave, size_t L,
+                          struct cd_err *err)
+{
+    for (int64_t i = 0; i < in->batch; i++) {
+        float *dst = c->input + (size_t)i * c->numel;
+        int st = wave ? cd_audio_input_wave(wave + (size_t)i * L, L, s->audio, dst,
+                                            c->numel, err)
+                      : cd_audio_input_tensor(in->elem[i], in->elem_len[i], s->audio,
+                                              dst, c->numel, err);
+        if (st) {
+            cd_err_wrap(err, "input '%s' element %lld", in->name, (long long)i);
+            return st;
+        }
+    }
+    return 0;
+}
+
 /* Decodes and preprocesses each BYTES element into the call's input. */
 static int images_to_input(struct cd_api_call *c, const struct cd_kserve_input *in,
                            const struct cd_model *m, size_t max_pixels,
@@ -158,23 +181,52 @@ CD_API_FN(v2_infer)
         cd_http_respond_error(r, 400, "%s", err.msg);
         goto done;
     }
-    int rc = cd_kserve_parse(&req, body, len, header_len, &spec, &err);
+    /* Audio models take [B, L] waveforms (L samples at the model's rate) or
+     * WAV files as BYTES; their feature tensor is still accepted as is. */
+    bool wave = false;
+    int rc;
+    if (s->audio) {
+        int fc, ft;
+        size_t L = 0, wave_max;
+        cd_audio_frontend_dims(s->audio, &fc, &ft, &L);
+        int64_t wdim = (int64_t)L;
+        struct cd_kserve_spec wspec = spec;
+        wspec.sample_ndim = 1;
+        wspec.sample_dims = &wdim;
+        if (!cd_size_mul((size_t)max_b, L, &wave_max))
+            wave_max = SIZE_MAX / sizeof(float);
+        wspec.max_elements = wave_max;
+        rc = cd_kserve_parse(&req, body, len, header_len, &wspec, &err);
+        if (rc == CD_OK) {
+            wave = true;
+        } else if (rc != CD_ENOMEM) {
+            struct cd_err e2 = {0};
+            if (cd_kserve_parse(&req, body, len, header_len, &spec, &e2) == CD_OK)
+                rc = CD_OK;
+        }
+    } else {
+        rc = cd_kserve_parse(&req, body, len, header_len, &spec, &err);
+    }
     if (rc != CD_OK) {
         cd_http_respond_error(r, rc == CD_ENOMEM ? 500 : 400, "%s", err.msg);
         goto done;
     }
     int B = (int)req.in.batch;
     bool bytes = req.in.dtype == CD_KSERVE_BYTES;
-    c = cd_api_call_new(r, srv, s, B, bytes ? NULL : req.in.data, t0);
-    if (c && !bytes)
+    bool convert = bytes || wave;
+    c = cd_api_call_new(r, srv, s, B, convert ? NULL : req.in.data, t0);
+    if (c && !convert)
         req.in.data = NULL;   /* owned by the call now */
     x = calloc(1, sizeof *x);
     if (!c || !x) {
         cd_http_respond_error(r, 500, "out of memory");
         goto done;
     }
-    if (bytes) {
-        int st = images_to_input(c, &req.in, m, srv->cfg.max_image_pixels, &err);
+    if (convert) {
+        int st = s->audio ? audio_to_input(c, &req.in, s, bytes ? NULL : req.in.data,
+                                           bytes ? 0 : req.in.numel / (size_t)B, &err)
+                          : images_to_input(c, &req.in, m, srv->cfg.max_image_pixels,
+                                            &err);
         if (st) {
             cd_http_respond_error(r, st, "%s", err.msg);
             goto done;

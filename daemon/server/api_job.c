@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/tensor.h"
+#include "media/png_encode.h"
 
 struct cd_served *cd_api_model(struct cd_http_req *r, struct cd_server *srv,
                                const char *name, const char *endpoint,
@@ -78,9 +79,11 @@ void cd_api_call_free(struct cd_api_call *c)
 {
     if (!c)
         return;
-    for (int i = 0; i < c->n_jobs; i++)
+    for (int i = 0; i < c->n_jobs; i++) {
         for (int k = 0; k < CD_JOB_MAX_OUTPUTS; k++)
             free(c->jobs[i].out[k]);
+        free(c->jobs[i].cam);
+    }
     if (c->ctx_free)
         c->ctx_free(c->ctx);
     cd_served_unref(c->served);
@@ -168,4 +171,47 @@ void cd_api_call_submit(struct cd_api_call *c, cd_api_format_fn format)
     /* Jobs never queued will not call done(); the submitter's own share
      * goes with them. */
     release(c, n - submitted + 1);
+}
+
+/* ---- picture answers ---------------------------------------------------- */
+
+int cd_api_want_png(struct cd_http_req *r, bool *png)
+{
+    const char *f = cd_http_query(r, "format");
+    *png = false;
+    if (f) {
+        if (!strcmp(f, "png"))
+            *png = true;
+        else if (strcmp(f, "json") != 0)
+            return -1;
+        return 0;
+    }
+    const char *acc = cd_http_header(r, "Accept");
+    *png = acc && strstr(acc, "image/png") != NULL;
+    return 0;
+}
+
+int cd_api_flag(struct cd_http_req *r, const char *name, bool *on)
+{
+    const char *v = cd_http_query(r, name);
+    *on = false;
+    if (!v)
+        return 0;
+    if (!*v || !strcmp(v, "1") || !strcmp(v, "true"))
+        *on = true;
+    else if (strcmp(v, "0") != 0 && strcmp(v, "false") != 0)
+        return -1;
+    return 0;
+}
+
+void cd_api_respond_png(struct cd_http_req *r, const struct cd_image *img)
+{
+    struct cd_err err = {0};
+    void *png = NULL;
+    size_t len = 0;
+    if (cd_image_encode_png(img, &png, &len, &err) != CD_OK) {
+        cd_http_respond_error(r, 500, "cannot encode the PNG: %s", err.msg);
+        return;
+    }
+    cd_http_respond(r, 200, "image/png", png, len);
 }

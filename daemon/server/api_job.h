@@ -61,6 +61,23 @@ void cd_api_call_submit(struct cd_api_call *c, cd_api_format_fn format);
 /* Largest batch any of the call's jobs ran in. */
 int cd_api_call_batch(const struct cd_api_call *c);
 
+/* Shared by classify and cam (api_classify.c). ?top=K: digits only,
+ * 1 <= K <= max; an absent q gives min(5, max). Returns 0 or -1. */
+int cd_api_parse_top(const char *q, int max, int *out);
+/* JSON array of the k best classes of logits (softmax scores, labels of m);
+ * NULL when out of memory. */
+json_t *cd_api_predictions(const struct cd_model *m, const float *logits,
+                           size_t n_logits, int k);
+
+/* Picture answers (segment, cam). Answer format: ?format=png|json wins,
+ * else an Accept header naming image/png; 0, or -1 for a bad format value.
+ * ?NAME=1, true or empty: on; 0, false or absent: off. 0 or -1. */
+int cd_api_want_png(struct cd_http_req *r, bool *png);
+int cd_api_flag(struct cd_http_req *r, const char *name, bool *on);
+/* Encodes img as PNG and answers 200 image/png (500 JSON on failure). */
+struct cd_image;
+void cd_api_respond_png(struct cd_http_req *r, const struct cd_image *img);
+
 /* HTTP status for a batcher/engine status (CD_ETIMEDOUT -> 504, ...). */
 int cd_api_http_status(int cd_status);
 

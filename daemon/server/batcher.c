@@ -5,6 +5,7 @@
  * parses requests or talks HTTP. */
 #include "batcher.h"
 
+#include "engine/eigencam.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -76,6 +77,45 @@ static void free_outputs(struct cd_job *j)
     j->n_out = 0;
 }
 
+/* Eigen-CAM of job j (sample k of a batch of n that just ran); on failure
+ * the job fails with the engine's status (a device error here: the handler
+ * validated the layer). */
+static void run_cam(struct cd_served *s, struct cd_job *j, int k, int n)
+{
+    struct cd_err err = { 0 };
+    int C, h, w, rc;
+    const char *layer = j->cam_layer ? j->cam_layer : s->model->cam_layer;
+    j->cam = NULL;
+    j->cam_h = j->cam_w = 0;
+    if (!layer) {
+        free_outputs(j);
+        answer_error(j, CD_EINVAL, "the model has no CAM layer");
+        return;
+    }
+    if ((rc = cd_eigencam_layer_shape(s->runner, layer, &C, &h, &w, &err))) {
+        free_outputs(j);
+        answer_error(j, rc, err.msg);
+        return;
+    }
+    size_t hw = (size_t)h * (size_t)w;
+    if (!(j->cam = malloc(hw * sizeof(float)))) {
+        free_outputs(j);
+        answer_error(j, CD_ENOMEM, "out of memory for the CAM map");
+        return;
+    }
+    rc = cd_eigencam_compute(s->runner, layer, k, n, j->cam, hw, &h, &w, NULL,
+                             &err);
+    if (rc != CD_OK) {
+        free(j->cam);
+        j->cam = NULL;
+        free_outputs(j);
+        answer_error(j, rc == CD_ENOMEM ? CD_ENOMEM : CD_EDEVICE, err.msg);
+        return;
+    }
+    j->cam_h = h;
+    j->cam_w = w;
+}
+
 /* Runs jobs[0..n) of s as one batch and fills each job (status, outputs). */
 static void run_batch(struct cd_served *s, struct cd_job **jobs, int n)
 {
@@ -134,6 +174,8 @@ static void run_batch(struct cd_served *s, struct cd_job **jobs, int n)
             j->out_numel[i] = per;
             j->n_out = i + 1;
         }
+        if (j->want_cam && j->status == CD_OK)
+            run_cam(s, j, k, n);
     }
 }
 

@@ -9,6 +9,8 @@
 
 #include "registry.h"
 
+#include <stdbool.h>
+
 #define CD_JOB_MAX_OUTPUTS 8
 
 struct cd_job;
@@ -26,6 +28,14 @@ struct cd_job {
     int batch_size;              /* size of the batch this job ran in */
     double t_submit, t_start, t_end; /* monotonic seconds */
     double deadline;             /* monotonic seconds */
+    /* Eigen-CAM (optional): when want_cam, the worker computes this
+     * sample's map at cam_layer (borrowed until done) right after the batch
+     * ran, before the next batch overwrites the arena, so CAM requests share
+     * a forward pass with classify requests of the same model. */
+    bool want_cam;
+    const char *cam_layer;
+    float *cam;                  /* owned (free after done): cam_h * cam_w */
+    int cam_h, cam_w;
     cd_job_done_fn done;
     void *user;
     struct cd_job *next;         /* queue link, batcher-owned */

@@ -8,6 +8,7 @@
 #include "batcher.h"
 #include "engine/backend.h"
 #include "engine/passes.h"
+#include "media/audio_features.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -44,6 +45,7 @@ static void served_free(struct cd_served *s)
 {
     free(s->stage_in);
     free(s->stage_out);
+    cd_audio_frontend_free(s->audio);
     cd_runner_free(s->runner);
     cd_backend_free(s->be);
     cd_model_unref(s->model);
@@ -106,6 +108,24 @@ static int warm_up(struct cd_served *s, struct cd_err *err)
     return rc;
 }
 
+/* Audio models: builds the WAV front-end once (tables shared read-only by
+ * every request) and checks that its (C, T) features fill the input. */
+static int load_audio(struct cd_served *s, struct cd_err *err)
+{
+    int C = 0, T = 0, rc;
+    size_t L = 0;
+    if (s->model->pre.kind != CD_INPUT_AUDIO)
+        return CD_OK;
+    if ((rc = cd_audio_frontend_init(&s->audio, &s->model->pre, err)) != CD_OK)
+        return cd_err_wrap(err, "audio front-end");
+    cd_audio_frontend_dims(s->audio, &C, &T, &L);
+    if ((size_t)C * (size_t)T != cd_served_input_numel(s))
+        return cd_err_set(err, CD_EINVAL, "audio front-end gives %d x %d "
+                          "features, the input holds %zu", C, T,
+                          cd_served_input_numel(s));
+    return CD_OK;
+}
+
 static int load_steps(struct cd_served *s, const struct cd_config *cfg,
                       struct cd_err *err)
 {
@@ -128,6 +148,8 @@ static int load_steps(struct cd_served *s, const struct cd_config *cfg,
                              err)) != CD_OK)
         return rc;
     if ((rc = alloc_stage(s, err)) != CD_OK)
+        return rc;
+    if ((rc = load_audio(s, err)) != CD_OK)
         return rc;
     return warm_up(s, err);
 }
@@ -153,6 +175,8 @@ static struct cd_served *served_load(const struct cd_config *cfg,
         /* Keep the name and settings for /v1/models; drop everything else. */
         free(s->stage_in);
         free(s->stage_out);
+        cd_audio_frontend_free(s->audio);
+        s->audio = NULL;
         cd_runner_free(s->runner);
         cd_backend_free(s->be);
         cd_model_unref(s->model);

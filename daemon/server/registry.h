@@ -21,6 +21,7 @@ enum cd_served_state {
 };
 
 struct cd_job;
+struct cd_audio_frontend;
 
 /* One servable model version. Fields after the marked line are owned by the
  * batcher (queue) and the device worker (staging buffers). */
@@ -36,6 +37,7 @@ struct cd_served {
     int metrics_slot;
     int version;                   /* 1, 2, ... per reload */
     int refcount;                  /* atomic; registry holds one */
+    struct cd_audio_frontend *audio; /* audio models: the WAV front-end */
     /* --- batcher-owned --- */
     struct cd_job *q_head, *q_tail;
     int q_len;

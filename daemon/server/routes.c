@@ -21,6 +21,8 @@ static const struct cd_route routes[] = {
     {"GET", "/metrics", cd_api_metrics, "metrics"},
     {"GET", "/v1/models", cd_api_v1_models, "models"},
     {"POST", "/v1/models/{}/classify", cd_api_v1_classify, "classify"},
+    {"POST", "/v1/models/{}/segment", cd_api_v1_segment, "segment"},
+    {"POST", "/v1/models/{}/cam", cd_api_v1_cam, "cam"},
     {"GET", "/v2", cd_api_v2_server, "metadata"},
     {"GET", "/v2/health/live", cd_api_v2_live, "health"},
     {"GET", "/v2/health/ready", cd_api_v2_ready, "health"},

@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh BUILD_DIR — integration tests of the daemon: runs test_server.py
-# (Python stdlib unittest + numpy) against BUILD_DIR/convd and
+# and test_media.py (Python stdlib unittest + numpy) against BUILD_DIR/convd and
 # BUILD_DIR/convd-infer, which must already be built (this builds nothing).
 # Device: $CONVD_DEVICE (default cpu). Bounded by $CONVD_IT_TIMEOUT seconds
 # (default 600). Last line: "N passed, M failed"; exits 1 if M > 0.
@@ -25,7 +25,7 @@ export BUILD_DIR="$B" OPENBLAS_NUM_THREADS=1 PYTHONDONTWRITEBYTECODE=1
 cd "$HERE" || exit 1
 # -k on timeout: a hung test (or daemon) is killed, never waited on forever.
 timeout -k 10 "${CONVD_IT_TIMEOUT:-600}" \
-    "$PY" -m unittest -v ${CONVD_IT_TESTS:-test_server} >"$LOG" 2>&1
+    "$PY" -m unittest -v ${CONVD_IT_TESTS:-test_server test_media} >"$LOG" 2>&1
 rc=$?
 cat "$LOG"
 # unittest's summary: "Ran N tests" then "OK (skipped=S)" or
