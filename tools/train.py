@@ -74,8 +74,10 @@ def run_convd(convd, model_dir, inp, device, args=("--json",)):
 
 def convd_agreement(convd, model_dir, x, ref, device, chunk=250):
     """Runs convd on x (N, *input) in chunks of .npy files; returns
-    (n_same_argmax, n, max |convd - torch|) against ref logits (N, K)."""
-    same, maxdiff = 0, 0.0
+    (n_same_argmax, n, max |convd - torch|) against ref logits (N, K), or,
+    for dense outputs (N, K, ...) such as segmentation, counted per output
+    position (n = N * H * W pixels)."""
+    same, tot, maxdiff = 0, 0, 0.0
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "x.npy")
         for i in range(0, x.shape[0], chunk):
@@ -86,16 +88,18 @@ def convd_agreement(convd, model_dir, x, ref, device, chunk=250):
             got = np.asarray(out["data"], np.float32).reshape(out["shape"])
             want = ref[i:i + chunk].numpy()
             got = got.reshape(want.shape)
-            same += int((got.argmax(1) == want.argmax(1)).sum())
+            eq = got.argmax(1) == want.argmax(1)
+            same += int(eq.sum())
+            tot += eq.size
             maxdiff = max(maxdiff, float(np.abs(got - want).max()))
-    return same, x.shape[0], maxdiff
+    return same, tot, maxdiff
 
 
 def check_sample(convd, model_dir, info, device):
     """convd-infer's top-1 on the shipped sample file, or None."""
     out = run_convd(convd, model_dir, os.path.join(model_dir, info["file"]), device,
                     ("--top", "1"))
-    m = re.search(r"1\.\s+(\S+)\s+index=(\d+)", out)
+    m = re.search(r"^\s*1\.\s+(.*?)\s+index=(\d+)", out, re.M)
     return m.group(1) if m else None
 
 
@@ -195,11 +199,12 @@ def main(argv=None):
             agree = same / tot
             agree_txt = "%.2f%% (%d/%d)" % (100 * agree, same, tot)
             log("convd agreement %s, max |logit diff| %.2e" % (agree_txt, maxdiff))
-            got = check_sample(args.convd, out, info, args.device)
-            sample_txt = " sample %s -> %s" % (info["file"], got)
-            if got != info["label"]:
-                log("WARNING: convd says %s on %s, expected %s"
-                    % (got, info["file"], info["label"]))
+            if entry.TASK == "classification":  # top-1 means nothing for masks
+                got = check_sample(args.convd, out, info, args.device)
+                sample_txt = " sample %s -> %s" % (info["file"], got)
+                if got != info["label"]:
+                    log("WARNING: convd says %s on %s, expected %s"
+                        % (got, info["file"], info["label"]))
         except (RuntimeError, subprocess.TimeoutExpired, ValueError, KeyError) as e:
             agree_txt = "failed"
             log("convd check failed: %s" % e)
