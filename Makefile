@@ -26,7 +26,7 @@ TEST_BIN   := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libjansson-dev \
   libjpeg62-turbo-dev libturbojpeg0-dev libpng-dev ocl-icd-opencl-dev \
   opencl-headers pocl-opencl-icd clinfo check
-DEB_TOOLS := python3-torch python3-torchvision python3-numpy python3-skimage \
+DEB_TOOLS := python3-torch python3-torchvision python3-numpy python3-skimage python3-pil \
   valgrind curl wrk prometheus espeak-ng sox dataset-fashion-mnist
 DEB_ALL   := $(DEB_BUILD) $(DEB_TOOLS)
 
