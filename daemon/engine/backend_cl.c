@@ -193,6 +193,8 @@ static void cl_free(struct cd_backend *b)
             clFinish(be->q);
         cd_cl_program_release(be);
         release_buffers(be);
+        if (be->scratch)
+            clReleaseMemObject(be->scratch);
         if (be->q)
             clReleaseCommandQueue(be->q);
         if (be->ctx)

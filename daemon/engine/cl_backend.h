@@ -30,6 +30,8 @@ struct cd_cl_backend {
     cl_mem arena;            /* activations, arena_floats floats */
     cl_mem wpool;            /* weights, wpool_floats floats */
     size_t arena_floats, wpool_floats;
+    cl_mem scratch;          /* Eigen-CAM Gram scratch, grown once, reused */
+    size_t scratch_floats;
     int n_kernels;
     struct cd_cl_kernel kernels[CD_CL_MAX_KERNELS];
     bool is_gpu;

@@ -1,6 +1,7 @@
 /* ops_cl_gram.c — OpenCL dispatch of the Eigen-CAM Gram matrix
  * (kernels/gram.cl): channel means, then G = Xc Xc^T of one (C, hw) sample,
- * into a scratch buffer sized for this request, read back blocking. Only
+ * into the backend's scratch buffer (grown the first time a larger layer is
+ * asked for, then reused: no allocation per request), read back blocking. Only
  * validates, enqueues and copies; the eigen-analysis is eigencam.c's. */
 #include "ops_cl_gram.h"
 
@@ -42,11 +43,18 @@ int cd_cl_gram(struct cd_backend *b, size_t off, int C, int hw,
     if (!kg)
         return CD_EDEVICE;
     cl_int crc;
-    cl_mem s = clCreateBuffer(be->ctx, CL_MEM_READ_WRITE, tot * sizeof(float),
-                              NULL, &crc);
-    int rc = cd_cl_check(crc, "clCreateBuffer(gram scratch)", err);
-    if (rc)
-        return rc;
+    int rc;
+    if (be->scratch_floats < tot) {
+        cl_mem grown = clCreateBuffer(be->ctx, CL_MEM_READ_WRITE,
+                                      tot * sizeof(float), NULL, &crc);
+        if ((rc = cd_cl_check(crc, "clCreateBuffer(gram scratch)", err)))
+            return rc;
+        if (be->scratch)
+            clReleaseMemObject(be->scratch);
+        be->scratch = grown;
+        be->scratch_floats = tot;
+    }
+    cl_mem s = be->scratch;
     cl_ulong xo = off;
     cl_uint uc = (cl_uint)C, uh = (cl_uint)hw;
     const struct cd_cl_arg args[] = {
@@ -69,6 +77,5 @@ int cd_cl_gram(struct cd_backend *b, size_t off, int C, int hw,
                               cc * sizeof(float), gram_out, 0, NULL, NULL);
     rc = cd_cl_check(crc, "clEnqueueReadBuffer(gram)", err);
 fail:
-    clReleaseMemObject(s);
     return rc;
 }
