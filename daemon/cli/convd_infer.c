@@ -68,7 +68,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
             o->verbose = true, has_v = false;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
-            exit(0);
+            return -1; /* help printed: main exits 0 */
         } else if (!v) {
             fprintf(stderr, "convd-infer: %s needs a value\n", a);
             return 2;
@@ -312,7 +312,7 @@ int main(int argc, char **argv)
     struct opts o;
     int rc = parse_args(argc, argv, &o);
     if (rc)
-        return rc;
+        return rc < 0 ? 0 : rc;
     struct cd_err err = { 0 };
     struct cd_model *m = NULL;
     struct cd_backend *be = NULL;
