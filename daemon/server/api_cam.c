@@ -14,16 +14,15 @@
 #include "engine/eigencam.h"
 #include "media/colormap.h"
 #include "server/api_job.h"
+#include "server/api_visual.h"
 #include "server/image_input.h"
 
 #define OVERLAY_ALPHA 0.5f
 
 struct cam_ctx {
     char layer[128];
-    int W, H;             /* the input image */
     int top;              /* predictions to return, 0: none */
-    bool png, overlay;
-    struct cd_image img;  /* kept for the overlay only */
+    struct cd_api_visual v;
 };
 
 static void cam_ctx_free(void *p)
@@ -31,7 +30,7 @@ static void cam_ctx_free(void *p)
     struct cam_ctx *x = p;
     if (!x)
         return;
-    cd_image_free(&x->img);
+    cd_image_free(&x->v.img);
     free(x);
 }
 
@@ -115,18 +114,18 @@ static void format_cam(struct cd_api_call *c)
         cd_err_set(&err, CD_EINVAL, "the worker computed no map");
         goto fail;
     }
-    if (x->png) {
-        size_t n = (size_t)x->W * (size_t)x->H;
+    if (x->v.png) {
+        size_t n = (size_t)x->v.W * (size_t)x->v.H;
         if (!(up = malloc(n * sizeof *up))) {
             cd_err_set(&err, CD_ENOMEM, "out of memory");
             goto fail;
         }
-        if (cd_image_input_heat_to_image(j->cam, j->cam_h, j->cam_w, p, x->W, x->H,
+        if (cd_image_input_heat_to_image(j->cam, j->cam_h, j->cam_w, p, x->v.W, x->v.H,
                                          up, &err) != CD_OK)
             goto fail;
-        int rc = x->overlay
-                 ? cd_colormap_blend_heat(&x->img, up, OVERLAY_ALPHA, &pic, &err)
-                 : cd_colormap_heat_image(up, x->W, x->H, &pic, &err);
+        int rc = x->v.overlay
+                 ? cd_colormap_blend_heat(&x->v.img, up, OVERLAY_ALPHA, &pic, &err)
+                 : cd_colormap_heat_image(up, x->v.W, x->v.H, &pic, &err);
         if (rc != CD_OK)
             goto fail;
         cd_api_respond_png(c->r, &pic);
@@ -136,7 +135,7 @@ static void format_cam(struct cd_api_call *c)
     }
     int py, px, ix, iy;
     cd_eigencam_peak(j->cam, j->cam_h, j->cam_w, &py, &px);
-    cd_image_input_map_point(p, x->W, x->H, j->cam_h, j->cam_w, py, px, &ix, &iy);
+    cd_image_input_map_point(p, x->v.W, x->v.H, j->cam_h, j->cam_w, py, px, &ix, &iy);
     if (x->top > 0 &&
         (j->n_out < 1 || !j->out[0] ||
          !(preds = cd_api_predictions(c->served->model, j->out[0], j->out_numel[0],
@@ -153,7 +152,7 @@ static void format_cam(struct cd_api_call *c)
                      "s:{s:i, s:i}, s:{s:f, s:f, s:f}}",
                      "model", c->served->name, "layer", x->layer,
                      "h", j->cam_h, "w", j->cam_w, "map", jm,
-                     "width", x->W, "height", x->H,
+                     "width", x->v.W, "height", x->v.H,
                      "peak", "x", ix, "y", iy, "peak_cell", "x", px, "y", py,
                      "timing_ms", "queue", (j->t_start - j->t_submit) * 1e3,
                      "inference", (j->t_end - j->t_start) * 1e3,
@@ -206,57 +205,20 @@ static int pick_top(struct cd_http_req *r, struct cd_server *srv,
 CD_API_FN(v1_cam)
 {
     double t0 = cd_now();
-    struct cd_err err = {0};
     struct cd_api_call *c = NULL;
     struct cam_ctx *x = NULL;
     struct cd_served *s = cd_api_model(r, srv, params[0], "cam", true);
     if (!s)
         return;
-    const struct cd_model *m = s->model;
-    size_t numel = cd_image_input_numel(&m->pre);
-    if (numel == 0 || numel != cd_served_input_numel(s)) {
-        cd_http_respond_error(r, numel ? 500 : 400, "model %s does not take images",
-                              s->name);
+    if (cd_api_visual_check_model(r, s) != 0)
         goto done;
-    }
     if (!(x = calloc(1, sizeof *x))) {
         cd_http_respond_error(r, 500, "out of memory");
         goto done;
     }
-    if (pick_layer(r, s, x) != 0 || pick_top(r, srv, s, &x->top) != 0)
+    if (pick_layer(r, s, x) != 0 || pick_top(r, srv, s, &x->top) != 0 ||
+        cd_api_visual_read(r, srv, s, t0, &x->v, &c) != 0)
         goto done;
-    if (cd_api_want_png(r, &x->png) != 0) {
-        cd_http_respond_error(r, 400, "format must be json or png");
-        goto done;
-    }
-    if (cd_api_flag(r, "overlay", &x->overlay) != 0) {
-        cd_http_respond_error(r, 400, "overlay must be 1, 0, true or false");
-        goto done;
-    }
-    if (x->overlay)
-        x->png = true;
-    size_t len = 0, img_len = 0;
-    const void *body = cd_http_body(r, &len), *img = NULL;
-    int st = cd_image_input_find(cd_http_header(r, "Content-Type"), body, len, "file",
-                                 &img, &img_len, &err);
-    if (st) {
-        cd_http_respond_error(r, st, "%s", err.msg);
-        goto done;
-    }
-    if (!(c = cd_api_call_new(r, srv, s, 1, NULL, t0))) {
-        cd_http_respond_error(r, 500, "out of memory");
-        goto done;
-    }
-    st = cd_image_input_tensor_keep(img, img_len, &m->pre, srv->cfg.max_image_pixels,
-                                    c->input, &x->img, &err);
-    if (st) {
-        cd_http_respond_error(r, st, "%s", err.msg);
-        goto done;
-    }
-    x->W = x->img.width;
-    x->H = x->img.height;
-    if (!x->overlay)
-        cd_image_free(&x->img);
     c->jobs[0].want_cam = true;
     c->jobs[0].cam_layer = x->layer;
     c->ctx = x;

@@ -13,15 +13,14 @@
 #include "media/colormap.h"
 #include "media/rle.h"
 #include "server/api_job.h"
+#include "server/api_visual.h"
 #include "server/image_input.h"
 
 #define OVERLAY_ALPHA 0.5f
 
 struct seg_ctx {
     int K, h, w;          /* logits (K, h, w) per sample */
-    int W, H;             /* the input image */
-    bool png, overlay;
-    struct cd_image img;  /* kept for the overlay only */
+    struct cd_api_visual v;
 };
 
 static void seg_ctx_free(void *p)
@@ -29,7 +28,7 @@ static void seg_ctx_free(void *p)
     struct seg_ctx *x = p;
     if (!x)
         return;
-    cd_image_free(&x->img);
+    cd_image_free(&x->v.img);
     free(x);
 }
 
@@ -66,7 +65,7 @@ static void format_segment(struct cd_api_call *c)
     struct seg_ctx *x = c->ctx;
     const struct cd_job *j = &c->jobs[0];
     struct cd_err err = {0};
-    size_t n = (size_t)x->W * (size_t)x->H, counts[256], n_runs = 0;
+    size_t n = (size_t)x->v.W * (size_t)x->v.H, counts[256], n_runs = 0;
     uint8_t *small = malloc((size_t)x->h * (size_t)x->w), *cls = malloc(n);
     uint32_t *runs = NULL;
     struct cd_image pic = {0};
@@ -82,12 +81,12 @@ static void format_segment(struct cd_api_call *c)
     }
     if (cd_argmax_classes(j->out[0], x->K, x->h, x->w, small, &err) != CD_OK ||
         cd_image_input_classes_to_image(small, x->h, x->w, &c->served->model->pre,
-                                        x->W, x->H, cls, &err) != CD_OK)
+                                        x->v.W, x->v.H, cls, &err) != CD_OK)
         goto fail;
-    if (x->png) {
-        int rc = x->overlay
-                 ? cd_colormap_blend_classes(&x->img, cls, OVERLAY_ALPHA, &pic, &err)
-                 : cd_colormap_classes_image(cls, x->W, x->H, &pic, &err);
+    if (x->v.png) {
+        int rc = x->v.overlay
+                 ? cd_colormap_blend_classes(&x->v.img, cls, OVERLAY_ALPHA, &pic, &err)
+                 : cd_colormap_classes_image(cls, x->v.W, x->v.H, &pic, &err);
         if (rc != CD_OK)
             goto fail;
         cd_api_respond_png(c->r, &pic);
@@ -102,9 +101,9 @@ static void format_segment(struct cd_api_call *c)
     double now = cd_now();
     root = json_pack("{s:s, s:i, s:i, s:o, s:{s:s, s:s, s:i, s:i, s:o}, "
                      "s:{s:f, s:f, s:f}}",
-                     "model", c->served->name, "width", x->W, "height", x->H,
+                     "model", c->served->name, "width", x->v.W, "height", x->v.H,
                      "classes", jc, "mask", "format", "rle", "order", "row-major",
-                     "width", x->W, "height", x->H, "runs", jr, "timing_ms",
+                     "width", x->v.W, "height", x->v.H, "runs", jr, "timing_ms",
                      "queue", (j->t_start - j->t_submit) * 1e3,
                      "inference", (j->t_end - j->t_start) * 1e3,
                      "total", (now - c->t_arrival) * 1e3);
@@ -128,7 +127,6 @@ fail:
 CD_API_FN(v1_segment)
 {
     double t0 = cd_now();
-    struct cd_err err = {0};
     struct cd_api_call *c = NULL;
     struct seg_ctx *x = NULL;
     struct cd_served *s = cd_api_model(r, srv, params[0], "segment", true);
@@ -146,12 +144,8 @@ CD_API_FN(v1_segment)
                               "with 1..256 classes", s->name);
         goto done;
     }
-    size_t numel = cd_image_input_numel(&m->pre);
-    if (numel == 0 || numel != cd_served_input_numel(s)) {
-        cd_http_respond_error(r, numel ? 500 : 400, "model %s does not take images",
-                              s->name);
+    if (cd_api_visual_check_model(r, s) != 0)
         goto done;
-    }
     if (!(x = calloc(1, sizeof *x))) {
         cd_http_respond_error(r, 500, "out of memory");
         goto done;
@@ -159,38 +153,8 @@ CD_API_FN(v1_segment)
     x->K = (int)sh.dim[1];
     x->h = (int)sh.dim[2];
     x->w = (int)sh.dim[3];
-    if (cd_api_want_png(r, &x->png) != 0) {
-        cd_http_respond_error(r, 400, "format must be json or png");
+    if (cd_api_visual_read(r, srv, s, t0, &x->v, &c) != 0)
         goto done;
-    }
-    if (cd_api_flag(r, "overlay", &x->overlay) != 0) {
-        cd_http_respond_error(r, 400, "overlay must be 1, 0, true or false");
-        goto done;
-    }
-    if (x->overlay)
-        x->png = true;
-    size_t len = 0, img_len = 0;
-    const void *body = cd_http_body(r, &len), *img = NULL;
-    int st = cd_image_input_find(cd_http_header(r, "Content-Type"), body, len, "file",
-                                 &img, &img_len, &err);
-    if (st) {
-        cd_http_respond_error(r, st, "%s", err.msg);
-        goto done;
-    }
-    if (!(c = cd_api_call_new(r, srv, s, 1, NULL, t0))) {
-        cd_http_respond_error(r, 500, "out of memory");
-        goto done;
-    }
-    st = cd_image_input_tensor_keep(img, img_len, &m->pre, srv->cfg.max_image_pixels,
-                                    c->input, &x->img, &err);
-    if (st) {
-        cd_http_respond_error(r, st, "%s", err.msg);
-        goto done;
-    }
-    x->W = x->img.width;
-    x->H = x->img.height;
-    if (!x->overlay)
-        cd_image_free(&x->img);
     c->ctx = x;
     c->ctx_free = seg_ctx_free;
     x = NULL;
