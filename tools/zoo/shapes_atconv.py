@@ -13,22 +13,19 @@ converts, checks and ships it.
 import torch
 import torch.nn as nn
 
-from data import shapes
 from families.atconv import DynamicDWConv2d
-from zoo import common
+from zoo import shapes_common as sc
 
 NAME = "shapes-atconv"
 FAMILY = ("ATConv dynamic depthwise (chosen over quaternion: the only zoo "
           "model on convd's per-sample dynamic_dwconv path)")
 TASK = "classification"
-LABELS = list(shapes.CLASSES)
-SIZE = 64
-MEAN, STD = 0.5, 0.25
-PREPROCESS = {"kind": "image", "size": [SIZE, SIZE], "resize": "stretch",
-              "color": "rgb", "scale": 255.0, "mean": [MEAN] * 3, "std": [STD] * 3}
-N_TRAIN, N_TEST = 20000, 4000
-N_TRAIN_QUICK, N_TEST_QUICK = 3000, 1000
+LABELS = sc.LABELS
+PREPROCESS = sc.PREPROCESS
 EPOCHS = 12
+
+data, evaluate, held_out, write_sample = (sc.data, sc.evaluate,
+                                          sc.held_out, sc.write_sample)
 
 
 class ATBlock(nn.Module):
@@ -80,42 +77,5 @@ def build_model():
     return ShapesATConv()
 
 
-def _normalise(xb):
-    """uint8 (N,3,H,W) -> float32 network input, as PREPROCESS says."""
-    return shapes.normalise(xb, MEAN, STD)
-
-
-def data(seed, quick=False):
-    """Train and held-out sets from disjoint generator seeds; images stay
-    uint8 NCHW until a batch is fed."""
-    n_tr, n_te = (N_TRAIN_QUICK, N_TEST_QUICK) if quick else (N_TRAIN, N_TEST)
-    tr_img, tr_lab, _ = shapes.make(n_tr, seed=1000 + seed, size=SIZE)
-    te_img, te_lab, _ = shapes.make(n_te, seed=9000 + seed, size=SIZE)
-    return {"train": (shapes.to_nchw(tr_img), torch.from_numpy(tr_lab)),
-            "test": (shapes.to_nchw(te_img), torch.from_numpy(te_lab)),
-            "test_images": te_img, "test_labels": te_lab}
-
-
 def train(model, d, seed, quick=False, log=print):
-    x, y = d["train"]
-    common.fit_classifier(model, x, y, epochs=2 if quick else EPOCHS, batch=128,
-                          lr=5e-3, seed=seed, transform=_normalise,
-                          augment=common.flip_augment, log=log)
-    return model
-
-
-def evaluate(model, d):
-    x, y = d["test"]
-    return {"metric": "accuracy", "value": common.accuracy(model, x, y, _normalise)}
-
-
-def held_out(d):
-    """(inputs (N,3,H,W) float32, labels (N,)) as the model sees them."""
-    x, y = d["test"]
-    return _normalise(x), y
-
-
-def write_sample(model, d, out_dir):
-    """Writes test.png: the first held-out image the model classifies right."""
-    return common.write_png_sample(model, d["test_images"], d["test_labels"],
-                                   _normalise(d["test"][0][:64]), LABELS, out_dir)
+    return sc.fit(model, d, seed, quick, log, EPOCHS)

@@ -6,105 +6,31 @@ It only defines the model, its data and its training recipe; tools/train.py
 converts, checks and ships it.
 """
 
-import torch
-import torch.nn as nn
-
-from data import shapes
-from zoo import common
+from zoo import shapes_common as sc
 
 NAME = "shapes-resnet"
 FAMILY = "resnet (plain conv)"
 TASK = "classification"
-LABELS = list(shapes.CLASSES)
-SIZE = 64
-MEAN, STD = 0.5, 0.25
-PREPROCESS = {"kind": "image", "size": [SIZE, SIZE], "resize": "stretch",
-              "color": "rgb", "scale": 255.0, "mean": [MEAN] * 3, "std": [STD] * 3}
-N_TRAIN, N_TEST = 20000, 4000
-N_TRAIN_QUICK, N_TEST_QUICK = 3000, 1000
+LABELS = sc.LABELS
+PREPROCESS = sc.PREPROCESS
 EPOCHS = 12
 
+data, evaluate, held_out, write_sample = (sc.data, sc.evaluate,
+                                          sc.held_out, sc.write_sample)
 
-class Block(nn.Module):
-    """conv-bn-relu-conv-bn plus a (1x1 strided when shapes differ) shortcut."""
-
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.short = None
-        if stride != 1 or cin != cout:
-            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                       nn.BatchNorm2d(cout))
-        self.relu2 = nn.ReLU()
-
-    def forward(self, x):
-        y = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
-        s = x if self.short is None else self.short(x)
-        return self.relu2(y + s)
+Block = sc.ResBlock  # conv-bn-relu-conv-bn plus a 1x1 strided shortcut
 
 
-class ShapesResNet(nn.Module):
+class ShapesResNet(sc.ResNet):
     """64x64 -> stem (stride 2) -> three stride-2 residual stages -> 4x4."""
 
     def __init__(self, n_classes=len(LABELS), widths=(16, 24, 40, 64)):
-        super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, 2, 1, bias=False),
-                                  nn.BatchNorm2d(widths[0]), nn.ReLU())   # 32x32
-        self.stage1 = Block(widths[0], widths[1], 2)                      # 16x16
-        self.stage2 = Block(widths[1], widths[2], 2)                      # 8x8
-        self.stage3 = Block(widths[2], widths[3], 2)                      # 4x4
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(widths[3], n_classes)
-
-    def forward(self, x):
-        x = self.stage3(self.stage2(self.stage1(self.stem(x))))
-        return self.fc(torch.flatten(self.pool(x), 1))
+        super().__init__(Block, n_classes, widths)
 
 
 def build_model():
     return ShapesResNet()
 
 
-def _normalise(xb):
-    """uint8 (N,3,H,W) -> float32 network input, as PREPROCESS says."""
-    return shapes.normalise(xb, MEAN, STD)
-
-
-def data(seed, quick=False):
-    """Train and held-out sets from disjoint generator seeds; images stay
-    uint8 NCHW until a batch is fed."""
-    n_tr, n_te = (N_TRAIN_QUICK, N_TEST_QUICK) if quick else (N_TRAIN, N_TEST)
-    tr_img, tr_lab, _ = shapes.make(n_tr, seed=1000 + seed, size=SIZE)
-    te_img, te_lab, _ = shapes.make(n_te, seed=9000 + seed, size=SIZE)
-    return {"train": (shapes.to_nchw(tr_img), torch.from_numpy(tr_lab)),
-            "test": (shapes.to_nchw(te_img), torch.from_numpy(te_lab)),
-            "test_images": te_img, "test_labels": te_lab}
-
-
 def train(model, d, seed, quick=False, log=print):
-    x, y = d["train"]
-    common.fit_classifier(model, x, y, epochs=2 if quick else EPOCHS, batch=128,
-                          lr=5e-3, seed=seed, transform=_normalise,
-                          augment=common.flip_augment, log=log)
-    return model
-
-
-def evaluate(model, d):
-    x, y = d["test"]
-    return {"metric": "accuracy", "value": common.accuracy(model, x, y, _normalise)}
-
-
-def held_out(d):
-    """(inputs (N,3,H,W) float32, labels (N,)) as the model sees them."""
-    x, y = d["test"]
-    return _normalise(x), y
-
-
-def write_sample(model, d, out_dir):
-    """Writes test.png: the first held-out image the model classifies right."""
-    return common.write_png_sample(model, d["test_images"], d["test_labels"],
-                                   _normalise(d["test"][0][:64]), LABELS, out_dir)
+    return sc.fit(model, d, seed, quick, log, EPOCHS)

@@ -14,19 +14,18 @@ import torch
 import torch.nn as nn
 
 from families.unireplknet import DilatedReparamBlock, SEBlock
-from zoo import common
-from zoo import shapes_resnet as base
+from zoo import shapes_common as sc
 
 NAME = "shapes-unireplk"
 FAMILY = "UniRepLKNet (dilated re-param K=7, merged at load)"
 TASK = "classification"
-LABELS = base.LABELS
-PREPROCESS = base.PREPROCESS
+LABELS = sc.LABELS
+PREPROCESS = sc.PREPROCESS
 KERNEL = 7
 EPOCHS = 18
 
-data, evaluate, held_out, write_sample = (base.data, base.evaluate,
-                                          base.held_out, base.write_sample)
+data, evaluate, held_out, write_sample = (sc.data, sc.evaluate,
+                                          sc.held_out, sc.write_sample)
 
 
 class Block(nn.Module):
@@ -82,8 +81,4 @@ def build_model():
 
 
 def train(model, d, seed, quick=False, log=print):
-    x, y = d["train"]
-    common.fit_classifier(model, x, y, epochs=2 if quick else EPOCHS, batch=128,
-                          lr=5e-3, seed=seed, transform=base._normalise,
-                          augment=common.flip_augment, weight_decay=0.05, log=log)
-    return model
+    return sc.fit(model, d, seed, quick, log, EPOCHS, weight_decay=0.05)
