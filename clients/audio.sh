@@ -8,13 +8,10 @@
 # 2 for usage errors or an unreachable server.
 # Environment: CONVD_HOST (default 127.0.0.1:8080), CONVD_TIMEOUT (s, 60).
 set -u
+# shellcheck source-path=SCRIPTDIR source=convd-client-lib.sh
+. "$(dirname "$0")/convd-client-lib.sh"
+client_init audio.sh "audio.sh [-H host:port] [-k top] MODEL CLIP.wav"
 
-usage() {
-    echo "usage: audio.sh [-H host:port] [-k top] MODEL CLIP.wav" >&2
-    exit 2
-}
-
-host=${CONVD_HOST:-127.0.0.1:8080}
 top=
 while getopts "H:k:h" opt; do
     case $opt in
@@ -28,46 +25,16 @@ shift $((OPTIND - 1))
 model=$1
 clip=$2
 
-case $top in
-'') ;;
-*[!0-9]*) echo "audio.sh: -k wants a positive integer, got '$top'" >&2; exit 2 ;;
-esac
-case $model in
-'' | *[!A-Za-z0-9._-]*) echo "audio.sh: bad model name '$model'" >&2; exit 2 ;;
-esac
-case $(printf '%s' "$clip" | tr 'A-Z' 'a-z') in
+check_top "$top"
+check_model "$model"
+case $(lower "$clip") in
 *.wav | *.wave) ;;
-*) echo "audio.sh: $clip: expected a .wav file" >&2; exit 2 ;;
+*) die "$clip: expected a .wav file" ;;
 esac
-if [ ! -f "$clip" ] || [ ! -r "$clip" ]; then
-    echo "audio.sh: $clip: no such readable file" >&2
-    exit 2
-fi
-command -v curl >/dev/null 2>&1 || { echo "audio.sh: curl not found" >&2; exit 2; }
+check_input "$clip"
 
 url="http://$host/v1/models/$model/classify"
 [ -n "$top" ] && url="$url?top=$top"
 
-out=$(mktemp) || exit 2
-trap 'rm -f "$out"' EXIT
-code=$(curl -sS -o "$out" -w '%{http_code}' -m "${CONVD_TIMEOUT:-60}" \
-    -H "Content-Type: audio/wav" --data-binary "@$clip" "$url") || {
-    echo "audio.sh: request to $host failed" >&2
-    exit 2
-}
-
-case $code in
-2??)
-    cat "$out"
-    [ -n "$(tail -c 1 "$out")" ] && echo
-    exit 0
-    ;;
-esac
-if command -v jq >/dev/null 2>&1; then
-    msg=$(jq -r '.error.message // empty' "$out" 2>/dev/null)
-else
-    msg=$(sed -n 's/.*"message"[[:space:]]*:[[:space:]]*"\(\([^"\\]\|\\.\)*\)".*/\1/p' "$out" | sed 's/\\"/"/g')
-fi
-[ -n "$msg" ] || msg=$(head -c 300 "$out")
-echo "audio.sh: HTTP $code: $msg" >&2
-exit 1
+post "$url" audio/wav "$clip"
+finish ""

@@ -6,13 +6,10 @@
 # message to stderr and exits 1; 2 for usage errors or an unreachable server.
 # Environment: CONVD_HOST (default 127.0.0.1:8080), CONVD_TIMEOUT (s, 60).
 set -u
+# shellcheck source-path=SCRIPTDIR source=convd-client-lib.sh
+. "$(dirname "$0")/convd-client-lib.sh"
+client_init classify.sh "classify.sh [-H host:port] [-k top] MODEL IMAGE"
 
-usage() {
-    echo "usage: classify.sh [-H host:port] [-k top] MODEL IMAGE" >&2
-    exit 2
-}
-
-host=${CONVD_HOST:-127.0.0.1:8080}
 top=
 while getopts "H:k:h" opt; do
     case $opt in
@@ -26,48 +23,13 @@ shift $((OPTIND - 1))
 model=$1
 image=$2
 
-case $top in
-'') ;;
-*[!0-9]*) echo "classify.sh: -k wants a positive integer, got '$top'" >&2; exit 2 ;;
-esac
-case $model in
-'' | *[!A-Za-z0-9._-]*) echo "classify.sh: bad model name '$model'" >&2; exit 2 ;;
-esac
-case $(printf '%s' "$image" | tr 'A-Z' 'a-z') in
-*.png) ctype=image/png ;;
-*.jpg | *.jpeg) ctype=image/jpeg ;;
-*) echo "classify.sh: $image: expected a .png, .jpg or .jpeg file" >&2; exit 2 ;;
-esac
-if [ ! -f "$image" ] || [ ! -r "$image" ]; then
-    echo "classify.sh: $image: no such readable file" >&2
-    exit 2
-fi
-command -v curl >/dev/null 2>&1 || { echo "classify.sh: curl not found" >&2; exit 2; }
+check_top "$top"
+check_model "$model"
+ctype=$(image_type "$image") || exit 2
+check_input "$image"
 
 url="http://$host/v1/models/$model/classify"
 [ -n "$top" ] && url="$url?top=$top"
 
-out=$(mktemp) || exit 2
-trap 'rm -f "$out"' EXIT
-code=$(curl -sS -o "$out" -w '%{http_code}' -m "${CONVD_TIMEOUT:-60}" \
-    -H "Content-Type: $ctype" --data-binary "@$image" "$url") || {
-    echo "classify.sh: request to $host failed" >&2
-    exit 2
-}
-
-case $code in
-2??)
-    cat "$out"
-    # the server's JSON has no trailing newline
-    [ -n "$(tail -c 1 "$out")" ] && echo
-    exit 0
-    ;;
-esac
-if command -v jq >/dev/null 2>&1; then
-    msg=$(jq -r '.error.message // empty' "$out" 2>/dev/null)
-else
-    msg=$(sed -n 's/.*"message"[[:space:]]*:[[:space:]]*"\(\([^"\\]\|\\.\)*\)".*/\1/p' "$out" | sed 's/\\"/"/g')
-fi
-[ -n "$msg" ] || msg=$(head -c 300 "$out")
-echo "classify.sh: HTTP $code: $msg" >&2
-exit 1
+post "$url" "$ctype" "$image"
+finish ""
