@@ -7,6 +7,8 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-format-truncation \
            -Idaemon -Ibuild/gen -DCL_TARGET_OPENCL_VERSION=120 \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Sanitizer/fuzzer instrumentation, set only by the asan and fuzz builds.
+CFLAGS  += $(SAN_CFLAGS)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 PYTHON  := /usr/bin/python3
@@ -20,12 +22,13 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/kernels_embed.o
 # The server layer is an archive: a test pulls only the modules it uses.
 SERVER_LIB := $(B)/libconvd_server.a
 KERNELS    := $(sort $(wildcard kernels/*.cl))
+UI_FILES   := $(sort $(wildcard ui/*.html ui/*.css ui/*.js))
 TEST_SRC   := $(wildcard tests/test_*.c)
 TEST_BIN   := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 
 DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libjansson-dev \
   libjpeg62-turbo-dev libturbojpeg0-dev libpng-dev ocl-icd-opencl-dev \
-  opencl-headers pocl-opencl-icd clinfo check
+  opencl-headers pocl-opencl-icd clinfo check clang libclang-rt-14-dev
 DEB_TOOLS := python3-torch python3-torchvision python3-numpy python3-skimage python3-pil \
   valgrind curl wrk prometheus espeak-ng sox dataset-fashion-mnist
 DEB_ALL   := $(DEB_BUILD) $(DEB_TOOLS)
@@ -42,14 +45,23 @@ $(B)/obj/gen/kernels_embed.o: $(B)/gen/kernels_embed.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# The web console (ui/) is embedded in the server archive (api_ui.c).
+$(B)/gen/ui_embed.c: $(UI_FILES) tools/embed_ui.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed_ui.sh $(UI_FILES) > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/gen/ui_embed.o: $(B)/gen/ui_embed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/convd-infer: $(B)/obj/daemon/cli/convd_infer.o $(LIB_OBJ)
+$(B)/convd-infer: $(B)/obj/daemon/cli/convd_infer.o $(B)/obj/daemon/cli/profile_report.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(SERVER_LIB): $(SERVER_SRC:%.c=$(B)/obj/%.o)
+$(SERVER_LIB): $(SERVER_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/ui_embed.o
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/convd: $(B)/obj/daemon/server/main.o $(SERVER_LIB) $(LIB_OBJ)
@@ -125,3 +137,43 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# ---- reliability: sanitizers, fuzzing, soak (docs/security.md) ----
+# make asan: everything rebuilt with AddressSanitizer + UBSan in its own
+# build dir, every unit test, then the integration tests against that daemon.
+ASAN_B     := build-asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0 \
+  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/asan/lsan.supp:print_suppressions=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+asan:
+	$(MAKE) B=$(ASAN_B) SAN_CFLAGS="$(ASAN_FLAGS)" all $(TEST_SRC:tests/%.c=$(ASAN_B)/tests/%)
+	@failed=""; for t in $(TEST_SRC:tests/%.c=$(ASAN_B)/tests/%); do echo "== asan $$t"; \
+	  $(ASAN_ENV) CD_BUILD=$(ASAN_B) $$t || failed="$$failed $$t"; done; \
+	if [ -n "$$failed" ]; then echo "ASAN FAILED:$$failed"; exit 1; fi
+	$(ASAN_ENV) CONVD_IT_TIMEOUT=900 sh tests/integration/run.sh $(ASAN_B)
+
+# make fuzz FUZZ_SECONDS=N: every libFuzzer harness in tests/fuzz for N
+# seconds each (clang, ASan + UBSan, build dir build-fuzz). fuzz-smoke runs
+# each for FUZZ_SMOKE_SECONDS over its committed corpus (regressions included).
+FUZZ_B       := build-fuzz
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SAN     := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+  -fno-omit-frame-pointer -Wno-unknown-warning-option
+
+$(B)/fuzz/fuzz_%: $(B)/obj/tests/fuzz/fuzz_%.o $(SERVER_LIB) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-build:
+	$(MAKE) B=$(FUZZ_B) CC=clang SAN_CFLAGS="$(FUZZ_SAN)" $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz/fuzz_%)
+
+fuzz: fuzz-build
+	sh tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-smoke: fuzz-build
+	sh tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_SMOKE_SECONDS) $(FUZZ_NAMES)
+
+.PHONY: asan fuzz fuzz-build fuzz-smoke soak
