@@ -7,6 +7,7 @@
 #include "engine/model.h"
 #include "engine/passes.h"
 #include "engine/runner.h"
+#include "cli/profile_report.h"
 #include "media/image.h"
 #include "media/npy.h"
 #include "media/preprocess.h"
@@ -22,7 +23,8 @@ struct opts {
     const char *model, *input, *device, *cache_dir;
     const char *cam_layer;   /* --cam LAYER; NULL: the model's cam_layer */
     int top, batch, bench;
-    bool json, verbose, cam;
+    bool json, verbose, cam, profile;
+    double peak_gflops, bandwidth_gbs; /* --profile roofline */
 };
 
 static void usage(FILE *f)
@@ -31,12 +33,19 @@ static void usage(FILE *f)
             "usage: convd-infer --model DIR --input FILE [--top K] [--json]\n"
             "                   [--device auto|gpu|cpu|ref|P:D] [--batch B --bench N]\n"
             "                   [--cache-dir DIR] [--verbose] [--cam [LAYER]]\n"
+            "                   [--profile [--peak-gflops G] [--bandwidth-gbs B]]\n"
             "  FILE is a JPEG/PNG image (preprocessed as model.json says) or a\n"
             "  .npy float32 array of the model's input shape, with or without\n"
             "  the leading batch dimension (no preprocessing).\n"
             "  --cam prints the Eigen-CAM map of each sample (one JSON line per\n"
             "  sample: h, w, map, peak, and the map upsampled to the input size:\n"
-            "  its size and peak) at the model's cam_layer or at LAYER.\n");
+            "  its size and peak) at the model's cam_layer or at LAYER.\n"
+            "  --profile times every planned node (a device sync after each;\n"
+            "  median of --bench N runs, default 10) and prints op, shapes,\n"
+            "  FLOPs, bytes, time, GFLOP/s, flop/byte, the roofline bound\n"
+            "  min(G, B * flop/byte) and the efficiency; --json for JSON.\n"
+            "  G defaults to 548 (this project's 2-core AVX-512 peak), B to 85\n"
+            "  GB/s; bench/roofline.py passes the bandwidth it measures.\n");
 }
 
 static bool parse_int(const char *s, int lo, int hi, int *out)
@@ -50,9 +59,21 @@ static bool parse_int(const char *s, int lo, int hi, int *out)
     return true;
 }
 
+static bool parse_pos_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || end == s || !(v > 0.0) || v > 1e9)
+        return false;
+    *out = v;
+    return true;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-    *o = (struct opts){ .device = "auto", .top = 5, .batch = 1 };
+    *o = (struct opts){ .device = "auto", .top = 5, .batch = 1,
+                        .peak_gflops = 548.0, .bandwidth_gbs = 85.0 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -64,6 +85,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
             has_v = v && strncmp(v, "--", 2);
             if (has_v)
                 o->cam_layer = v;
+        } else if (!strcmp(a, "--profile")) {
+            o->profile = true;
+            has_v = false;
         } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v"))
             o->verbose = true, has_v = false;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -88,6 +112,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 goto bad;
         } else if (!strcmp(a, "--bench")) {
             if (!parse_int(v, 1, 1000000, &o->bench))
+                goto bad;
+        } else if (!strcmp(a, "--peak-gflops")) {
+            if (!parse_pos_double(v, &o->peak_gflops))
+                goto bad;
+        } else if (!strcmp(a, "--bandwidth-gbs")) {
+            if (!parse_pos_double(v, &o->bandwidth_gbs))
                 goto bad;
         } else {
             fprintf(stderr, "convd-infer: unknown option %s\n", a);
@@ -340,7 +370,7 @@ int main(int argc, char **argv)
     int max_batch = batch > o.batch ? batch : o.batch;
     if ((rc = cd_runner_init(&r, m, be, max_batch, &err)))
         goto fail;
-    if (o.verbose || o.bench)
+    if (o.verbose || o.bench || o.profile)
         fprintf(stderr,
                 "model %s on %s: %d nodes, arena %.2f MB for batch %d, weights "
                 "%.2f MB; materialised %d structured convs, folded %d batchnorms, "
@@ -368,7 +398,14 @@ int main(int argc, char **argv)
         if ((rc = cd_runner_read_output(r, i, outs[i], batch, &err)))
             goto fail;
     }
-    if (o.bench) {
+    if (o.profile) {
+        struct cd_profile_opts po = { .runs = o.bench ? o.bench : 10,
+                                      .peak_gflops = o.peak_gflops,
+                                      .bandwidth_gbs = o.bandwidth_gbs,
+                                      .json = o.json };
+        if ((rc = cd_profile_report(r, m->name, input, batch, &po, &err)))
+            goto fail;
+    } else if (o.bench) {
         double *t = malloc((size_t)o.bench * sizeof *t);
         if (!t) {
             rc = cd_err_set(&err, CD_ENOMEM, "out of memory");

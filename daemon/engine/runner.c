@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ALIGN_FLOATS 16
 
@@ -377,4 +378,43 @@ int cd_runner_max_batch(const struct cd_runner *r)
 struct cd_shape cd_runner_input_shape(const struct cd_runner *r)
 {
     return r->m->g.values[r->input_value].shape;
+}
+
+int cd_runner_n_exec(const struct cd_runner *r)
+{
+    return r->n_exec;
+}
+
+const struct cd_exec_node *cd_runner_exec_node(const struct cd_runner *r, int i)
+{
+    return i >= 0 && i < r->n_exec ? &r->exec[i] : NULL;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int cd_runner_run_profiled(struct cd_runner *r, const float *input, int batch,
+                           double *node_s, struct cd_err *err)
+{
+    if (batch < 1 || batch > r->max_batch)
+        return cd_err_set(err, CD_ERANGE, "batch %d outside 1..%d", batch,
+                          r->max_batch);
+    const struct cd_backend_i *I = r->be->i;
+    size_t n = (size_t)cd_shape_numel(&r->m->g.values[r->input_value].shape) *
+               (size_t)batch;
+    int rc = I->write(r->be, r->val_off[r->input_value], input, n, err);
+    if (rc == CD_OK)
+        rc = I->finish(r->be, err);
+    for (int i = 0; rc == CD_OK && i < r->n_exec; i++) {
+        double t0 = mono_s();
+        rc = I->run(r->be, &r->exec[i], batch, err);
+        if (rc == CD_OK)
+            rc = I->finish(r->be, err);
+        node_s[i] = mono_s() - t0;
+    }
+    return rc;
 }

@@ -44,4 +44,13 @@ size_t cd_runner_weight_bytes(const struct cd_runner *r);
 int cd_runner_max_batch(const struct cd_runner *r);
 struct cd_shape cd_runner_input_shape(const struct cd_runner *r);
 
+/* Profiling (convd-infer --profile). The planned exec nodes in run order
+ * (borrowed), and a run that waits for the device after each node and
+ * stores its wall-clock seconds in node_s[i] (cd_runner_n_exec entries).
+ * Same results as cd_runner_run, slower: one device sync per node. */
+int cd_runner_n_exec(const struct cd_runner *r);
+const struct cd_exec_node *cd_runner_exec_node(const struct cd_runner *r, int i);
+int cd_runner_run_profiled(struct cd_runner *r, const float *input, int batch,
+                           double *node_s, struct cd_err *err);
+
 #endif
