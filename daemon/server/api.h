@@ -23,5 +23,8 @@ CD_API_FN(v2_ready);        /* GET /v2/health/ready */
 CD_API_FN(v2_model);        /* GET /v2/models/{m} */
 CD_API_FN(v2_model_ready);  /* GET /v2/models/{m}/ready */
 CD_API_FN(v2_infer);        /* POST /v2/models/{m}/infer */
+CD_API_FN(v2_repo_index);   /* POST /v2/repository/index (admin) */
+CD_API_FN(v2_repo_load);    /* POST /v2/repository/models/{m}/load (admin) */
+CD_API_FN(v2_repo_unload);  /* POST /v2/repository/models/{m}/unload (admin) */
 
 #endif

@@ -74,9 +74,10 @@ CD_API_FN(metrics)
 CD_API_FN(v2_server)
 {
     cd_http_set_labels(r, NULL, -1, "metadata");
-    cd_http_respond_json(r, 200, json_pack("{s:s, s:s, s:[s]}", "name",
+    cd_http_respond_json(r, 200, json_pack("{s:s, s:s, s:[s, s]}", "name",
                                            CD_SERVER_NAME, "version", CD_SERVER_VERSION,
-                                           "extensions", "binary_tensor_data"));
+                                           "extensions", "binary_tensor_data",
+                                           "model_repository"));
 }
 
 CD_API_FN(v2_live)

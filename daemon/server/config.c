@@ -100,6 +100,10 @@ static const struct key keys[] = {
         "Default: deadline of a job from arrival; a job still queued after it gets 504."),
     STR("port_file", port_file, "", NULL, NULL,
         "If set, the bound port is written to this file once listening (tests)."),
+    STR("api_keys_file", api_keys_file, "", NULL, NULL,
+        "File of API keys, one per line, readable by the service only; when set, "
+        "every endpoint but /healthz, /readyz and /v2/health/* needs "
+        "Authorization: Bearer KEY, and the admin endpoints are enabled."),
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 

@@ -2,6 +2,7 @@
  * batcher, HTTP server, signals. SIGTERM/SIGINT: stop accepting, answer
  * everything accepted, exit 0. SIGHUP: reload models. Request handling lives
  * in api_*.c; nothing here touches a request. */
+#include "auth.h"
 #include "batcher.h"
 #include "config.h"
 #include "http.h"
@@ -9,6 +10,7 @@
 #include "metrics.h"
 #include "registry.h"
 #include "server.h"
+#include "tasks.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -71,6 +73,11 @@ int main(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     default_cache_dir(&srv.cfg);
     cd_log_set_level(cd_log_parse_level(srv.cfg.log_level));
+    struct cd_err auth_err = { 0 };
+    if (cd_auth_init(&srv.auth, srv.cfg.api_keys_file, &auth_err) != CD_OK) {
+        fprintf(stderr, "convd: %s\n", auth_err.msg);
+        return 2;
+    }
     cd_metrics_init();
     srv.started_wall = (double)time(NULL);
 
@@ -89,9 +96,11 @@ int main(int argc, char **argv)
     struct cd_err err = { 0 };
     double t0 = cd_now();
     if (cd_batcher_init(&srv.batcher, &err) != CD_OK ||
+        cd_tasks_init(&srv.tasks, &err) != CD_OK ||
         cd_registry_init(&srv.reg, &srv.cfg, &err) != CD_OK) {
         cd_log(CD_LOG_ERR, "start_failed", "reason=%s",
                cd_log_quote(err.msg, q1, sizeof q1));
+        cd_tasks_free(srv.tasks);
         cd_registry_free(srv.reg);
         cd_batcher_free(srv.batcher);
         return 1;
@@ -105,6 +114,7 @@ int main(int argc, char **argv)
     if (cd_http_start(&srv.http, &srv, ebuf, sizeof ebuf) != CD_OK) {
         cd_log(CD_LOG_ERR, "start_failed", "reason=%s",
                cd_log_quote(ebuf, q1, sizeof q1));
+        cd_tasks_free(srv.tasks);
         cd_registry_free(srv.reg);
         cd_batcher_free(srv.batcher);
         return 1;
@@ -131,6 +141,7 @@ int main(int argc, char **argv)
     srv.stopping = 1;
     cd_log(CD_LOG_INFO, "stopping", "in_flight=%d", cd_http_in_flight(srv.http));
     cd_http_quiesce(srv.http);
+    cd_tasks_stop(srv.tasks);   /* a running model load finishes first */
     cd_batcher_stop(srv.batcher);
     double deadline = cd_now() + 10.0;
     while (cd_http_in_flight(srv.http) > 0 && cd_now() < deadline) {
@@ -140,6 +151,8 @@ int main(int argc, char **argv)
     cd_http_stop(srv.http);
     cd_batcher_free(srv.batcher);
     cd_registry_free(srv.reg);
+    cd_tasks_free(srv.tasks);
+    cd_auth_free(srv.auth);
     cd_log(CD_LOG_INFO, "stopped", "status=0");
     return 0;
 }

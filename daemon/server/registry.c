@@ -1,6 +1,7 @@
 /* registry.c — the served models: scans the models directory, loads each
  * folder on its own backend instance (passes, runner, warm-up, staging
- * buffers), hands out counted references, and swaps versions on reload.
+ * buffers), hands out counted references, and swaps versions on reload
+ * (all folders, or one model loaded or unloaded at a time).
  * It must not run requests or touch a model's queue (the batcher does), and
  * a model that fails to load must never take the others down. */
 #include "registry.h"
@@ -18,12 +19,23 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* A model folder known but not served: unloaded through the API (reloads
+ * skip it), or its load through the API failed while nothing served it. */
+struct off_model {
+    char name[128];
+    int version;                 /* last version number used */
+    bool unloaded;
+    char reason[512];
+};
+
 struct cd_registry {
-    pthread_mutex_t mu;          /* guards items/n */
-    pthread_mutex_t reload_mu;   /* one reload at a time */
+    pthread_mutex_t mu;          /* guards items/n and off/n_off */
+    pthread_mutex_t reload_mu;   /* one reload (or load/unload) at a time */
     struct cd_config cfg;
     struct cd_served **items;    /* current versions, sorted by name; one ref each */
     int n;
+    struct off_model *off;       /* changed under reload_mu and mu */
+    int n_off;
 };
 
 static double now_s(void)
@@ -329,6 +341,7 @@ void cd_registry_free(struct cd_registry *reg)
     for (int i = 0; i < reg->n; i++)
         cd_served_unref(reg->items[i]);
     free(reg->items);
+    free(reg->off);
     pthread_mutex_destroy(&reg->mu);
     pthread_mutex_destroy(&reg->reload_mu);
     free(reg);
@@ -394,6 +407,44 @@ static struct cd_served *find(struct cd_served **items, int n, const char *name)
     return NULL;
 }
 
+/* ---- models known but not served -------------------------------------- */
+
+static struct off_model *off_find(struct cd_registry *reg, const char *name)
+{
+    for (int i = 0; i < reg->n_off; i++)
+        if (!strcmp(reg->off[i].name, name))
+            return &reg->off[i];
+    return NULL;
+}
+
+/* Caller holds mu (and reload_mu). */
+static void off_remove(struct cd_registry *reg, const char *name)
+{
+    struct off_model *o = off_find(reg, name);
+    if (o)
+        *o = reg->off[--reg->n_off];
+}
+
+/* Records name as not served; caller holds mu (and reload_mu). */
+static int off_set(struct cd_registry *reg, const char *name, int version,
+                   bool unloaded, const char *reason)
+{
+    struct off_model *o = off_find(reg, name);
+    if (!o) {
+        struct off_model *grown = realloc(reg->off, (size_t)(reg->n_off + 1) * sizeof *grown);
+        if (!grown)
+            return CD_ENOMEM;
+        reg->off = grown;
+        o = &reg->off[reg->n_off++];
+    }
+    memset(o, 0, sizeof *o);
+    snprintf(o->name, sizeof o->name, "%s", name);
+    o->version = version;
+    o->unloaded = unloaded;
+    snprintf(o->reason, sizeof o->reason, "%s", reason);
+    return CD_OK;
+}
+
 static void retire_one(struct cd_served *old,
                        void (*retire)(struct cd_served *, void *), void *ctx)
 {
@@ -430,9 +481,13 @@ int cd_registry_reload(struct cd_registry *reg,
         goto out;
     }
     for (int i = 0; i < n; i++) {
+        const struct off_model *off = off_find(reg, names[i]);
+        if (off && off->unloaded)
+            continue;                /* unloaded through the API: stays out */
         struct cd_served *old = find(reg->items, reg->n, names[i]);
         struct cd_served *s = served_load(&reg->cfg, names[i],
-                                          old ? old->version + 1 : 1);
+                                          old ? old->version + 1 :
+                                          off ? off->version + 1 : 1);
         if (!s) {
             drop_new(reg, next, n_next);
             rc = cd_err_set(err, CD_ENOMEM, "out of memory reloading %s",
@@ -464,6 +519,8 @@ int cd_registry_reload(struct cd_registry *reg,
     reg->items = next;
     reg->n = n_next;
     next = NULL;
+    for (int i = 0; i < reg->n; i++)
+        off_remove(reg, reg->items[i]->name);
     pthread_mutex_unlock(&reg->mu);
     for (int i = 0; i < n_old; i++) {
         if (!find(reg->items, reg->n, olds[i]->name))
@@ -479,4 +536,236 @@ out:
     free_names(names, n);
     pthread_mutex_unlock(&reg->reload_mu);
     return rc;
+}
+
+/* ---- one model at a time ------------------------------------------------ */
+
+/* A name the API may use: a plain, visible folder name. */
+static int check_name(const char *name, struct cd_err *err)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n >= sizeof ((struct cd_served *)0)->name)
+        return cd_err_set(err, CD_EINVAL, "a model name must be 1..%zu bytes",
+                          sizeof ((struct cd_served *)0)->name - 1);
+    if (strchr(name, '/') || name[0] == '.')
+        return cd_err_set(err, CD_EINVAL, "model name '%s' is not a folder name "
+                          "under models_dir (no '/', no leading '.')", name);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+            return cd_err_set(err, CD_EINVAL, "model name holds a control character");
+    return CD_OK;
+}
+
+/* models_dir/name/model.json is a regular file. */
+static bool has_model_folder(const struct cd_config *cfg, const char *name)
+{
+    char path[2048];
+    struct stat st;
+    return snprintf(path, sizeof path, "%s/%s/model.json", cfg->models_dir, name) <
+               (int)sizeof path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int index_of(struct cd_served **items, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(items[i]->name, name))
+            return i;
+    return -1;
+}
+
+/* Puts s in place of the version named like it, or inserts it sorted.
+ * Caller holds reload_mu; returns the replaced version (or NULL). */
+static int put_served(struct cd_registry *reg, struct cd_served *s,
+                      struct cd_served **replaced)
+{
+    int at = index_of(reg->items, reg->n, s->name);
+    *replaced = NULL;
+    if (at >= 0) {
+        pthread_mutex_lock(&reg->mu);
+        *replaced = reg->items[at];
+        reg->items[at] = s;
+        off_remove(reg, s->name);
+        pthread_mutex_unlock(&reg->mu);
+        return CD_OK;
+    }
+    struct cd_served **next = calloc((size_t)reg->n + 1, sizeof *next);
+    if (!next)
+        return CD_ENOMEM;
+    int k = 0, j = 0;
+    while (j < reg->n && strcmp(reg->items[j]->name, s->name) < 0)
+        next[k++] = reg->items[j++];
+    next[k++] = s;
+    while (j < reg->n)
+        next[k++] = reg->items[j++];
+    pthread_mutex_lock(&reg->mu);
+    free(reg->items);
+    reg->items = next;
+    reg->n = k;
+    off_remove(reg, s->name);
+    pthread_mutex_unlock(&reg->mu);
+    return CD_OK;
+}
+
+int cd_registry_load_one(struct cd_registry *reg, const char *name,
+                         void (*retire)(struct cd_served *old, void *ctx),
+                         void *ctx, int *version, struct cd_err *err)
+{
+    char q1[160], q2[600];
+    int rc;
+    if ((rc = check_name(name, err)) != CD_OK)
+        return rc;
+    pthread_mutex_lock(&reg->reload_mu);
+    if (!has_model_folder(&reg->cfg, name)) {
+        rc = cd_err_set(err, CD_EIO, "no model folder '%s' under models_dir "
+                        "(a folder holding model.json)", name);
+        goto out;
+    }
+    struct cd_served *old = find(reg->items, reg->n, name);
+    const struct off_model *off = off_find(reg, name);
+    int ver = old ? old->version + 1 : off ? off->version + 1 : 1;
+    struct cd_served *s = served_load(&reg->cfg, name, ver), *replaced = NULL;
+    if (!s) {
+        rc = cd_err_set(err, CD_ENOMEM, "out of memory loading %s", name);
+        goto out;
+    }
+    if (s->state != CD_SERVED_READY && !(old && old->state != CD_SERVED_READY)) {
+        /* Whatever serves (or nothing) stays as it is. */
+        if (old)
+            cd_log(CD_LOG_ERR, "model_reload_failed", "model=%s kept_version=%d reason=%s",
+                   cd_log_quote(name, q1, sizeof q1), old->version,
+                   cd_log_quote(s->reason, q2, sizeof q2));
+        if (old)
+            rc = cd_err_set(err, CD_EFORMAT, "model %s failed to load: %s; version %d "
+                            "keeps serving", name, s->reason, old->version);
+        else
+            rc = cd_err_set(err, CD_EFORMAT, "model %s failed to load: %s", name,
+                            s->reason);
+        if (!old) {
+            pthread_mutex_lock(&reg->mu);
+            if (off_set(reg, name, ver, false, s->reason) != CD_OK)
+                rc = cd_err_set(err, CD_ENOMEM, "out of memory");
+            pthread_mutex_unlock(&reg->mu);
+        }
+        cd_served_unref(s);
+        goto out;
+    }
+    /* Ready, or failed in place of a failed version (the reason refreshes). */
+    if (put_served(reg, s, &replaced) != CD_OK) {
+        cd_served_unref(s);
+        rc = cd_err_set(err, CD_ENOMEM, "out of memory");
+        goto out;
+    }
+    int replaced_version = replaced ? replaced->version : 0;
+    if (replaced)
+        retire_one(replaced, retire, ctx);
+    publish_counts(reg);
+    if (s->state != CD_SERVED_READY) {
+        rc = cd_err_set(err, CD_EFORMAT, "model %s failed to load: %s", name, s->reason);
+        goto out;
+    }
+    cd_log(CD_LOG_INFO, "model_swapped", "model=%s version=%d replaced=%d",
+           cd_log_quote(name, q1, sizeof q1), ver, replaced_version);
+    if (version)
+        *version = ver;
+    rc = CD_OK;
+out:
+    pthread_mutex_unlock(&reg->reload_mu);
+    return rc;
+}
+
+int cd_registry_unload_one(struct cd_registry *reg, const char *name,
+                           void (*retire)(struct cd_served *old, void *ctx),
+                           void *ctx, struct cd_err *err)
+{
+    char q1[160];
+    int rc;
+    if ((rc = check_name(name, err)) != CD_OK)
+        return rc;
+    pthread_mutex_lock(&reg->reload_mu);
+    int at = index_of(reg->items, reg->n, name);
+    if (at < 0) {
+        rc = cd_err_set(err, CD_EIO, "model '%s' is not loaded", name);
+        goto out;
+    }
+    struct cd_served *old = reg->items[at];
+    pthread_mutex_lock(&reg->mu);
+    if (off_set(reg, name, old->version, true, "unloaded") != CD_OK) {
+        pthread_mutex_unlock(&reg->mu);
+        rc = cd_err_set(err, CD_ENOMEM, "out of memory");
+        goto out;
+    }
+    memmove(&reg->items[at], &reg->items[at + 1],
+            (size_t)(reg->n - at - 1) * sizeof *reg->items);
+    reg->n--;
+    pthread_mutex_unlock(&reg->mu);
+    cd_log(CD_LOG_INFO, "model_unloaded", "model=%s version=%d",
+           cd_log_quote(name, q1, sizeof q1), old->version);
+    retire_one(old, retire, ctx);
+    publish_counts(reg);
+    rc = CD_OK;
+out:
+    pthread_mutex_unlock(&reg->reload_mu);
+    return rc;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const struct cd_registry_entry *)a)->name,
+                  ((const struct cd_registry_entry *)b)->name);
+}
+
+static bool entry_listed(const struct cd_registry_entry *e, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(e[i].name, name))
+            return true;
+    return false;
+}
+
+int cd_registry_index(struct cd_registry *reg, struct cd_registry_entry **out,
+                      int *n_out, struct cd_err *err)
+{
+    char **names = NULL;
+    int n_names = 0, rc, n = 0;
+    *out = NULL;
+    *n_out = 0;
+    if ((rc = scan_dir(reg->cfg.models_dir, &names, &n_names, err)) != CD_OK)
+        return rc;
+    pthread_mutex_lock(&reg->mu);
+    size_t cap = (size_t)reg->n + (size_t)reg->n_off + (size_t)n_names + 1;
+    struct cd_registry_entry *e = calloc(cap, sizeof *e);
+    if (!e) {
+        pthread_mutex_unlock(&reg->mu);
+        free_names(names, n_names);
+        return cd_err_set(err, CD_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < reg->n; i++, n++) {
+        const struct cd_served *s = reg->items[i];
+        snprintf(e[n].name, sizeof e[n].name, "%s", s->name);
+        e[n].version = s->version;
+        e[n].ready = s->state == CD_SERVED_READY;
+        snprintf(e[n].reason, sizeof e[n].reason, "%s", e[n].ready ? "" : s->reason);
+    }
+    for (int i = 0; i < reg->n_off; i++) {
+        if (entry_listed(e, n, reg->off[i].name))
+            continue;
+        snprintf(e[n].name, sizeof e[n].name, "%s", reg->off[i].name);
+        e[n].version = reg->off[i].version;
+        snprintf(e[n].reason, sizeof e[n].reason, "%s", reg->off[i].reason);
+        n++;
+    }
+    pthread_mutex_unlock(&reg->mu);
+    for (int i = 0; i < n_names; i++) {
+        if (entry_listed(e, n, names[i]))
+            continue;
+        snprintf(e[n].name, sizeof e[n].name, "%s", names[i]);
+        snprintf(e[n].reason, sizeof e[n].reason, "not loaded");
+        n++;
+    }
+    free_names(names, n_names);
+    if (n > 1)
+        qsort(e, (size_t)n, sizeof *e, cmp_entry);
+    *out = e;
+    *n_out = n;
+    return CD_OK;
 }

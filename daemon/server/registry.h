@@ -74,6 +74,39 @@ int cd_registry_reload(struct cd_registry *reg,
                        void (*retire)(struct cd_served *old, void *ctx),
                        void *ctx, struct cd_err *err);
 
+/* ---- one model at a time (the KServe repository extension) ----
+ * Both serialise with cd_registry_reload and swap like it: a replaced or
+ * removed version goes to `retire`, so batches already queued on it finish
+ * on it. Status: CD_EINVAL for a bad name (empty, '/', leading '.', too
+ * long), CD_EIO when models_dir has no such model folder (load) or the model
+ * is not served (unload), CD_EFORMAT when the new version failed to load,
+ * CD_ENOMEM; err holds the message. */
+
+/* Loads models_dir/name anew. On success the new version serves (*version
+ * set). On failure the serving version, if any, stays in place and keeps
+ * serving; a model that was not served stays out (the index shows why). A
+ * model loaded this way is picked up again by later reloads. */
+int cd_registry_load_one(struct cd_registry *reg, const char *name,
+                         void (*retire)(struct cd_served *old, void *ctx),
+                         void *ctx, int *version, struct cd_err *err);
+/* Stops serving name: lookups miss it at once (404), queued work finishes
+ * on the retired version. Reloads skip it until it is loaded again. */
+int cd_registry_unload_one(struct cd_registry *reg, const char *name,
+                           void (*retire)(struct cd_served *old, void *ctx),
+                           void *ctx, struct cd_err *err);
+
+/* One row of the repository index. */
+struct cd_registry_entry {
+    char name[128];
+    int version;             /* 0: never loaded */
+    bool ready;              /* serving */
+    char reason[512];        /* why not ready; "" when ready */
+};
+/* Every model folder under models_dir and every served model, sorted by
+ * name. *out owned (free()). */
+int cd_registry_index(struct cd_registry *reg, struct cd_registry_entry **out,
+                      int *n, struct cd_err *err);
+
 /* Per-sample input numel, and the per-sample shape of output i. */
 size_t cd_served_input_numel(const struct cd_served *s);
 

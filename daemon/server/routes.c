@@ -2,7 +2,8 @@
  * path segment by segment, percent-decodes and checks "{}" captures, labels
  * the request for logs and metrics, and calls the handler. Unknown paths get
  * 404, known paths with another method 405 with Allow. It does no request
- * parsing beyond the path and never answers for a handler. */
+ * parsing beyond the path and never answers for a handler (the API-key gate
+ * of auth.c may answer 401/403 first). */
 #include "server/routes.h"
 
 #include "server/api.h"
@@ -16,19 +17,24 @@
 #define MAX_SEGS 16
 
 static const struct cd_route routes[] = {
-    {"GET", "/healthz", cd_api_healthz, "health"},
-    {"GET", "/readyz", cd_api_readyz, "health"},
-    {"GET", "/metrics", cd_api_metrics, "metrics"},
-    {"GET", "/v1/models", cd_api_v1_models, "models"},
-    {"POST", "/v1/models/{}/classify", cd_api_v1_classify, "classify"},
-    {"POST", "/v1/models/{}/segment", cd_api_v1_segment, "segment"},
-    {"POST", "/v1/models/{}/cam", cd_api_v1_cam, "cam"},
-    {"GET", "/v2", cd_api_v2_server, "metadata"},
-    {"GET", "/v2/health/live", cd_api_v2_live, "health"},
-    {"GET", "/v2/health/ready", cd_api_v2_ready, "health"},
-    {"GET", "/v2/models/{}", cd_api_v2_model, "metadata"},
-    {"GET", "/v2/models/{}/ready", cd_api_v2_model_ready, "health"},
-    {"POST", "/v2/models/{}/infer", cd_api_v2_infer, "infer"},
+    {"GET", "/healthz", cd_api_healthz, "health", CD_ACCESS_PUBLIC},
+    {"GET", "/readyz", cd_api_readyz, "health", CD_ACCESS_PUBLIC},
+    {"GET", "/metrics", cd_api_metrics, "metrics", CD_ACCESS_KEYED},
+    {"GET", "/v1/models", cd_api_v1_models, "models", CD_ACCESS_KEYED},
+    {"POST", "/v1/models/{}/classify", cd_api_v1_classify, "classify", CD_ACCESS_KEYED},
+    {"POST", "/v1/models/{}/segment", cd_api_v1_segment, "segment", CD_ACCESS_KEYED},
+    {"POST", "/v1/models/{}/cam", cd_api_v1_cam, "cam", CD_ACCESS_KEYED},
+    {"GET", "/v2", cd_api_v2_server, "metadata", CD_ACCESS_KEYED},
+    {"GET", "/v2/health/live", cd_api_v2_live, "health", CD_ACCESS_PUBLIC},
+    {"GET", "/v2/health/ready", cd_api_v2_ready, "health", CD_ACCESS_PUBLIC},
+    {"GET", "/v2/models/{}", cd_api_v2_model, "metadata", CD_ACCESS_KEYED},
+    {"GET", "/v2/models/{}/ready", cd_api_v2_model_ready, "health", CD_ACCESS_KEYED},
+    {"POST", "/v2/models/{}/infer", cd_api_v2_infer, "infer", CD_ACCESS_KEYED},
+    {"POST", "/v2/repository/index", cd_api_v2_repo_index, "repository", CD_ACCESS_ADMIN},
+    {"POST", "/v2/repository/models/{}/load", cd_api_v2_repo_load, "repository",
+     CD_ACCESS_ADMIN},
+    {"POST", "/v2/repository/models/{}/unload", cd_api_v2_repo_unload, "repository",
+     CD_ACCESS_ADMIN},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -126,6 +132,8 @@ void cd_routes_dispatch(struct cd_server *srv, struct cd_http_req *r)
     int n = 0;
     cd_http_set_labels(r, NULL, -1, "other");
     if (!split(path, s, &n)) {
+        if (!cd_auth_gate(srv->auth, r, CD_ACCESS_KEYED))
+            return;
         cd_http_respond_error(r, 404, "no such route");
         return;
     }
@@ -141,6 +149,8 @@ void cd_routes_dispatch(struct cd_server *srv, struct cd_http_req *r)
             continue;
         }
         cd_http_set_labels(r, NULL, -1, rt->endpoint);
+        if (!cd_auth_gate(srv->auth, r, rt->access))
+            return;
         /* Captures, in order; params live until the handler returns. */
         struct seg ps[MAX_SEGS];
         int pn;
@@ -166,6 +176,9 @@ void cd_routes_dispatch(struct cd_server *srv, struct cd_http_req *r)
         rt->fn(r, srv, params);
         return;
     }
+    /* Unknown path or method: only key holders learn which. */
+    if (!cd_auth_gate(srv->auth, r, CD_ACCESS_KEYED))
+        return;
     if (allow[0]) {
         cd_http_add_header(r, "Allow", allow);
         cd_http_respond_error(r, 405, "method %.16s not allowed here (allowed: %s)",
