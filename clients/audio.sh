@@ -1,21 +1,25 @@
 #!/bin/sh
 # audio.sh — classify one WAV clip with a running convd (audio models):
-#   audio.sh [-H host:port] [-k top] MODEL CLIP.wav
+#   audio.sh [-u URL | -H host[:port] | -p port] [-a KEY] [-k top] MODEL CLIP.wav
 # POSTs the WAV (PCM 8/16/24/32-bit or float, any rate and channel count; the
 # server mixes down, resamples and computes the model's features) to
 # /v1/models/MODEL/classify as audio/wav and prints the JSON answer. On a
 # non-2xx answer it prints the server's error message to stderr and exits 1;
 # 2 for usage errors or an unreachable server.
-# Environment: CONVD_HOST (default 127.0.0.1:8080), CONVD_TIMEOUT (s, 60).
+# Environment: CONVD_URL, CONVD_API_KEY, CONVD_HOST, CONVD_TIMEOUT (-h).
 set -u
 # shellcheck source-path=SCRIPTDIR source=convd-client-lib.sh
 . "$(dirname "$0")/convd-client-lib.sh"
-client_init audio.sh "audio.sh [-H host:port] [-k top] MODEL CLIP.wav"
+client_init audio.sh "audio.sh [-u URL | -H host[:port] | -p port] [-a KEY] [-k top] MODEL CLIP.wav" \
+"Classifies a WAV clip (PCM 8/16/24/32-bit or float, any rate and channels;
+the server mixes down, resamples and computes MODEL's features) and prints
+the JSON answer.
+  -k TOP          how many predictions (default: the server's, 5)"
 
 top=
-while getopts "H:k:h" opt; do
+while getopts "${COMMON_OPTS}k:" opt; do
+    common_opt "$opt" "${OPTARG-}" && continue
     case $opt in
-    H) host=$OPTARG ;;
     k) top=$OPTARG ;;
     *) usage ;;
     esac
@@ -33,8 +37,8 @@ case $(lower "$clip") in
 esac
 check_input "$clip"
 
-url="http://$host/v1/models/$model/classify"
-[ -n "$top" ] && url="$url?top=$top"
+path="/v1/models/$model/classify"
+[ -n "$top" ] && path="$path?top=$top"
 
-post "$url" audio/wav "$clip"
+call POST "$path" audio/wav "$clip"
 finish ""

@@ -1,6 +1,7 @@
 #!/bin/sh
 # cam.sh — Eigen-CAM heatmap of one image from a running convd:
-#   cam.sh [-H host:port] [-l LAYER] [-k top] [-o OUT.png] [-O] MODEL IMAGE
+#   cam.sh [-u URL | -H host[:port] | -p port] [-a KEY] [-l LAYER] [-k top]
+#          [-o OUT.png] [-O] MODEL IMAGE
 # POSTs IMAGE (.png, .jpg or .jpeg) to /v1/models/MODEL/cam with curl.
 # Without -o it prints the JSON answer (the h x w map, its peak in input
 # pixels, and with -k the top predictions); with -o it writes the
@@ -8,19 +9,25 @@
 # input image. -l picks the layer (default: the model's cam_layer). On a
 # non-2xx answer it prints the server's error message to stderr and exits 1;
 # 2 for usage errors or an unreachable server.
-# Environment: CONVD_HOST (default 127.0.0.1:8080), CONVD_TIMEOUT (s, 60).
+# Environment: CONVD_URL, CONVD_API_KEY, CONVD_HOST, CONVD_TIMEOUT (-h).
 set -u
 # shellcheck source-path=SCRIPTDIR source=convd-client-lib.sh
 . "$(dirname "$0")/convd-client-lib.sh"
-client_init cam.sh "cam.sh [-H host:port] [-l LAYER] [-k top] [-o OUT.png] [-O] MODEL IMAGE"
+client_init cam.sh "cam.sh [-u URL | -H host[:port] | -p port] [-a KEY] [-l LAYER] [-k top] [-o OUT.png] [-O] MODEL IMAGE" \
+"Eigen-CAM heatmap of IMAGE (.png, .jpg, .jpeg) for MODEL. Without -o prints
+the JSON answer (the map, its peak in input pixels, with -k the predictions).
+  -l LAYER        the layer explained (default: the model's cam_layer)
+  -k TOP          also return the top predictions
+  -o OUT.png      write the colour-mapped heatmap (input size) as a PNG
+  -O              with -o: the heatmap blended over the input image"
 
 outfile=
 overlay=
 layer=
 top=
-while getopts "H:l:k:o:Oh" opt; do
+while getopts "${COMMON_OPTS}l:k:o:O" opt; do
+    common_opt "$opt" "${OPTARG-}" && continue
     case $opt in
-    H) host=$OPTARG ;;
     l) layer=$OPTARG ;;
     k) top=$OPTARG ;;
     o) outfile=$OPTARG ;;
@@ -50,8 +57,8 @@ if [ -n "$overlay" ]; then
 elif [ -n "$outfile" ]; then
     q="$q&format=png"
 fi
-url="http://$host/v1/models/$model/cam"
-[ -n "$q" ] && url="$url?${q#&}"
+path="/v1/models/$model/cam"
+[ -n "$q" ] && path="$path?${q#&}"
 
-post "$url" "$ctype" "$image"
+call POST "$path" "$ctype" "$image"
 finish "$outfile"

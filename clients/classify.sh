@@ -1,19 +1,22 @@
 #!/bin/sh
 # classify.sh — classify one image with a running convd:
-#   classify.sh [-H host:port] [-k top] MODEL IMAGE
+#   classify.sh [-u URL | -H host[:port] | -p port] [-a KEY] [-k top] MODEL IMAGE
 # POSTs IMAGE (.png, .jpg or .jpeg) to /v1/models/MODEL/classify with curl and
 # prints the JSON answer. On a non-2xx answer it prints the server's error
 # message to stderr and exits 1; 2 for usage errors or an unreachable server.
-# Environment: CONVD_HOST (default 127.0.0.1:8080), CONVD_TIMEOUT (s, 60).
+# Environment: CONVD_URL, CONVD_API_KEY, CONVD_HOST, CONVD_TIMEOUT (-h).
 set -u
 # shellcheck source-path=SCRIPTDIR source=convd-client-lib.sh
 . "$(dirname "$0")/convd-client-lib.sh"
-client_init classify.sh "classify.sh [-H host:port] [-k top] MODEL IMAGE"
+client_init classify.sh "classify.sh [-u URL | -H host[:port] | -p port] [-a KEY] [-k top] MODEL IMAGE" \
+"Classifies IMAGE (.png, .jpg, .jpeg) with MODEL and prints the JSON answer:
+the top predictions with labels and scores.
+  -k TOP          how many predictions (default: the server's, 5)"
 
 top=
-while getopts "H:k:h" opt; do
+while getopts "${COMMON_OPTS}k:" opt; do
+    common_opt "$opt" "${OPTARG-}" && continue
     case $opt in
-    H) host=$OPTARG ;;
     k) top=$OPTARG ;;
     *) usage ;;
     esac
@@ -28,8 +31,8 @@ check_model "$model"
 ctype=$(image_type "$image") || exit 2
 check_input "$image"
 
-url="http://$host/v1/models/$model/classify"
-[ -n "$top" ] && url="$url?top=$top"
+path="/v1/models/$model/classify"
+[ -n "$top" ] && path="$path?top=$top"
 
-post "$url" "$ctype" "$image"
+call POST "$path" "$ctype" "$image"
 finish ""

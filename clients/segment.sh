@@ -1,23 +1,27 @@
 #!/bin/sh
 # segment.sh — segment one image with a running convd:
-#   segment.sh [-H host:port] [-o OUT.png] [-O] MODEL IMAGE
+#   segment.sh [-u URL | -H host[:port] | -p port] [-a KEY] [-o OUT.png] [-O] MODEL IMAGE
 # POSTs IMAGE (.png, .jpg or .jpeg) to /v1/models/MODEL/segment with curl.
 # Without -o it prints the JSON answer (classes and the run-length encoded
 # mask); with -o it writes the class-colour PNG to OUT.png, and -O makes it
 # the input image blended with the class colours instead. On a non-2xx answer
 # it prints the server's error message to stderr and exits 1; 2 for usage
 # errors or an unreachable server.
-# Environment: CONVD_HOST (default 127.0.0.1:8080), CONVD_TIMEOUT (s, 60).
+# Environment: CONVD_URL, CONVD_API_KEY, CONVD_HOST, CONVD_TIMEOUT (-h).
 set -u
 # shellcheck source-path=SCRIPTDIR source=convd-client-lib.sh
 . "$(dirname "$0")/convd-client-lib.sh"
-client_init segment.sh "segment.sh [-H host:port] [-o OUT.png] [-O] MODEL IMAGE"
+client_init segment.sh "segment.sh [-u URL | -H host[:port] | -p port] [-a KEY] [-o OUT.png] [-O] MODEL IMAGE" \
+"Segments IMAGE (.png, .jpg, .jpeg) with MODEL. Without -o prints the JSON
+answer (classes and the run-length encoded mask).
+  -o OUT.png      write the class-colour mask as a PNG instead
+  -O              with -o: the input image blended with the class colours"
 
 outfile=
 overlay=
-while getopts "H:o:Oh" opt; do
+while getopts "${COMMON_OPTS}o:O" opt; do
+    common_opt "$opt" "${OPTARG-}" && continue
     case $opt in
-    H) host=$OPTARG ;;
     o) outfile=$OPTARG ;;
     O) overlay=1 ;;
     *) usage ;;
@@ -33,12 +37,12 @@ check_model "$model"
 ctype=$(image_type "$image") || exit 2
 check_input "$image"
 
-url="http://$host/v1/models/$model/segment"
+path="/v1/models/$model/segment"
 if [ -n "$overlay" ]; then
-    url="$url?overlay=1"
+    path="$path?overlay=1"
 elif [ -n "$outfile" ]; then
-    url="$url?format=png"
+    path="$path?format=png"
 fi
 
-post "$url" "$ctype" "$image"
+call POST "$path" "$ctype" "$image"
 finish "$outfile"

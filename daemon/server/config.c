@@ -83,6 +83,11 @@ static const struct key keys[] = {
         "Open connections accepted at once."),
     INT("connection_timeout_s", connection_timeout_s, 30, 1, 3600,
         "Seconds an idle connection is kept."),
+    INT("max_connections_per_ip", max_connections_per_ip, 128, 0, 100000,
+        "Open connections accepted at once from one client address; 0 = no limit."),
+    INT("body_timeout_s", body_timeout_s, 60, 1, 3600,
+        "Seconds a request may take from its first line to the end of its body; "
+        "a slower sender (slow drip) is disconnected."),
     SIZE("max_body_bytes", max_body_bytes, 16 * MiB, KiB, GiB,
          "Largest request body; larger ones get 413 before being read. "
          "Accepts K, M, G suffixes (binary)."),

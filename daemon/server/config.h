@@ -37,6 +37,8 @@ struct cd_config {
     int threads;                 /* HTTP thread pool size */
     int max_connections;
     int connection_timeout_s;    /* idle connection timeout */
+    int max_connections_per_ip;  /* 0 = no per-address limit */
+    int body_timeout_s;          /* request line to end of body */
     size_t max_body_bytes;       /* 413 above this, refused on Content-Length */
     size_t max_image_pixels;     /* decoded width*height limit */
     int max_top_k;

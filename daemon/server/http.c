@@ -28,6 +28,11 @@
 #include <unistd.h>
 
 #define BODY_INITIAL (16u * 1024u)   /* first body buffer */
+#define CD_HTTP_MAX_FIELDS 1024      /* headers, and query parameters, per request */
+/* MHD's per-connection memory pool: the request line, headers and their
+ * parsed records (10000 query parameters need ~0.5 MiB; larger requests get
+ * MHD's own 414/431). Pages are touched only as a request uses them. */
+#define CD_HTTP_CONN_MEMORY (1024u * 1024u)
 
 struct kv {
     char *key, *value;
@@ -55,7 +60,7 @@ struct cd_http_req {
     int n_hdr, n_arg, n_extra;
     char *body;
     size_t body_len, body_cap, body_declared, discarded, bytes_in;
-    bool started, counted, dispatched, too_large;
+    bool started, counted, dispatched, too_large, too_many;
     /* answer: */
     bool responded, queued, suspended, defer_ref, on_list;
     int status;
@@ -89,7 +94,7 @@ static void kv_free(struct kv *v, int n)
 
 static bool kv_add(struct kv **v, int *n, const char *key, const char *value)
 {
-    if (*n >= 4096)
+    if (*n >= CD_HTTP_MAX_FIELDS)
         return false;
     struct kv *nv = realloc(*v, (size_t)(*n + 1) * sizeof **v);
     if (!nv)
@@ -337,10 +342,12 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind,
                                const char *key, const char *value)
 {
     struct cd_http_req *r = cls;
-    if (kind == MHD_HEADER_KIND)
-        kv_add(&r->hdr, &r->n_hdr, key, value);
-    else
-        kv_add(&r->arg, &r->n_arg, key, value);
+    bool ok = kind == MHD_HEADER_KIND ? kv_add(&r->hdr, &r->n_hdr, key, value)
+                                      : kv_add(&r->arg, &r->n_arg, key, value);
+    if (!ok) {   /* over CD_HTTP_MAX_FIELDS (or out of memory): refused below */
+        r->too_many = true;
+        return MHD_NO;
+    }
     return MHD_YES;
 }
 
@@ -367,6 +374,12 @@ static enum MHD_Result first_call(struct cd_http *h, struct cd_http_req *r,
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, r);
     if (atomic_load(&h->quiescing))
         return answer_now(r, c, 503, "the server is shutting down");
+    if (r->too_many) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "more than %d headers or query parameters",
+                 CD_HTTP_MAX_FIELDS);
+        return answer_now(r, c, 400, msg);
+    }
     const char *cl = cd_http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && *cl) {
         char *end;
@@ -391,6 +404,14 @@ static enum MHD_Result take_body(struct cd_http *h, struct cd_http_req *r,
     size_t n = *size, max = h->srv->cfg.max_body_bytes;
     *size = 0;
     r->bytes_in += n;
+    /* MHD's timeout is per idle period: a slow drip never trips it. The
+     * whole upload gets body_timeout_s; a slower sender is cut off. */
+    if (h->srv->cfg.body_timeout_s > 0 &&
+        now_mono() - r->t0 > (double)h->srv->cfg.body_timeout_s) {
+        cd_log(CD_LOG_INFO, "http_slow_body", "bytes_in=%zu seconds=%d", r->bytes_in,
+               h->srv->cfg.body_timeout_s);
+        return MHD_NO;
+    }
     if (r->too_large) {
         /* MHD cannot answer mid-upload: discard the rest and answer 413 at
          * the final call; a sender that goes on and on is cut off. */
@@ -600,6 +621,8 @@ int cd_http_start(struct cd_http **out, struct cd_server *srv, char *errbuf, siz
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, h},
         {MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections > 0 ? cfg->max_connections : 1024, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s > 0 ? cfg->connection_timeout_s : 0, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip > 0 ? cfg->max_connections_per_ip : 0, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, CD_HTTP_CONN_MEMORY, NULL},
         {threads ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
