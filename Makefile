@@ -2,7 +2,7 @@
 # what is missing and runs every test, `make run` serves the shipped models.
 
 CC      ?= gcc
-PKGS    := libmicrohttpd jansson libturbojpeg libpng OpenCL
+PKGS    := libmicrohttpd jansson libturbojpeg libpng OpenCL libsystemd
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-format-truncation \
            -Idaemon -Ibuild/gen -DCL_TARGET_OPENCL_VERSION=120 \
@@ -28,9 +28,10 @@ TEST_BIN   := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 
 DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libjansson-dev \
   libjpeg62-turbo-dev libturbojpeg0-dev libpng-dev ocl-icd-opencl-dev \
-  opencl-headers pocl-opencl-icd clinfo check clang libclang-rt-14-dev
+  opencl-headers pocl-opencl-icd clinfo check clang libclang-rt-14-dev libsystemd-dev
 DEB_TOOLS := python3-torch python3-torchvision python3-numpy python3-skimage python3-pil \
-  valgrind curl wrk prometheus espeak-ng sox dataset-fashion-mnist
+  valgrind curl wrk prometheus espeak-ng sox dataset-fashion-mnist python3-matplotlib python3-aiohttp \
+  systemd python3-yaml groff-base strace
 DEB_ALL   := $(DEB_BUILD) $(DEB_TOOLS)
 
 .PHONY: all deps check test memcheck golden run zoo bench bench-load bench-families clean
@@ -112,6 +113,29 @@ run: deps all
 
 MICRO_SRC := $(wildcard bench/micro/*.c)
 MICRO_BIN := $(MICRO_SRC:bench/micro/%.c=$(B)/bench/%)
+
+# make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc]: binaries,
+# models, config (never overwritten), systemd units, clients, man pages;
+# every location can be overridden (see tools/install.sh and
+# docs/operations.md). make uninstall removes them again.
+PREFIX         ?= /usr/local
+BINDIR         ?= $(PREFIX)/bin
+SBINDIR        ?= $(PREFIX)/sbin
+DATADIR        ?= $(PREFIX)/share
+MANDIR         ?= $(DATADIR)/man
+SYSCONFDIR     ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALL_ENV = B="$(B)" DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BINDIR="$(BINDIR)" \
+  SBINDIR="$(SBINDIR)" DATADIR="$(DATADIR)" MANDIR="$(MANDIR)" \
+  SYSCONFDIR="$(SYSCONFDIR)" SYSTEMDUNITDIR="$(SYSTEMDUNITDIR)"
+
+install: all
+	$(INSTALL_ENV) sh tools/install.sh install
+
+uninstall:
+	$(INSTALL_ENV) sh tools/install.sh uninstall
+
+.PHONY: install uninstall
 
 $(B)/bench/%: $(B)/obj/bench/micro/%.o $(LIB_OBJ)
 	@mkdir -p $(dir $@)

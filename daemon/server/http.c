@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -43,6 +44,7 @@ struct cd_http {
     struct cd_server *srv;
     int port;
     int quiesced_fd;             /* returned by MHD_quiesce_daemon, closed at stop */
+    int activated;               /* listening socket passed by systemd (fd 3) */
     atomic_int quiescing;
     atomic_int in_flight;
     pthread_mutex_t mu;          /* guards the deferred list */
@@ -570,7 +572,11 @@ static int activated_fd(void)
         return -1;
     char *end;
     long p = strtol(pid, &end, 10);
-    return (*end == '\0' && p == (long)getpid()) ? 3 : -1;
+    if (*end != '\0' || p != (long)getpid())
+        return -1;
+    /* Not for children (the OpenCL compiler's linker, say). */
+    fcntl(3, F_SETFD, FD_CLOEXEC);
+    return 3;
 }
 
 int cd_http_start(struct cd_http **out, struct cd_server *srv, char *errbuf, size_t errlen)
@@ -594,6 +600,7 @@ int cd_http_start(struct cd_http **out, struct cd_server *srv, char *errbuf, siz
     struct sockaddr_in6 a6;
     struct sockaddr *sa = NULL;
     int lfd = activated_fd();
+    h->activated = lfd >= 0;
     if (cfg->port < 0 || cfg->port > 65535) {
         snprintf(errbuf, errlen, "port: %d is not in 0..65535", cfg->port);
         goto fail;
@@ -672,8 +679,10 @@ void cd_http_quiesce(struct cd_http *h)
         return;
     /* MHD stops accepting but the socket must stay open until stop; shut it
      * down so that new clients are refused instead of waiting in the
-     * backlog. */
-    shutdown(fd, SHUT_RDWR);
+     * backlog. Not a socket systemd passed: systemd shares it and keeps it
+     * listening for the next instance, whose clients wait in the backlog. */
+    if (!h->activated)
+        shutdown(fd, SHUT_RDWR);
     h->quiesced_fd = fd;
 }
 

@@ -8,6 +8,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "registry.h"
 #include "server.h"
 #include "tasks.h"
@@ -44,6 +45,21 @@ static void default_cache_dir(struct cd_config *c)
         snprintf(c->cache_dir, sizeof c->cache_dir, "%s/.cache/convd", home);
 }
 
+/* POCL compiles kernels into shared objects under its own cache directory
+ * ($POCL_CACHE_DIR, else ~/.cache/pocl) and finds no device at all when it
+ * cannot write there — as under systemd's DynamicUser with a read-only /.
+ * Unless the operator chose one, keep POCL's files in cache_dir/pocl.
+ * Called before any thread starts (setenv). */
+static void default_pocl_cache_dir(const struct cd_config *c)
+{
+    const char *set = getenv("POCL_CACHE_DIR");
+    if ((set && *set) || !c->cache_dir[0])
+        return;
+    char dir[sizeof c->cache_dir + 8];
+    snprintf(dir, sizeof dir, "%s/pocl", c->cache_dir);
+    setenv("POCL_CACHE_DIR", dir, 1);
+}
+
 static int load_config(struct cd_config *c, int argc, char **argv)
 {
     struct cd_err err = { 0 };
@@ -72,12 +88,15 @@ int main(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     default_cache_dir(&srv.cfg);
+    default_pocl_cache_dir(&srv.cfg);
     cd_log_set_level(cd_log_parse_level(srv.cfg.log_level));
     struct cd_err auth_err = { 0 };
     if (cd_auth_init(&srv.auth, srv.cfg.api_keys_file, &auth_err) != CD_OK) {
         fprintf(stderr, "convd: %s\n", auth_err.msg);
         return 2;
     }
+    static struct cd_notify notify;
+    cd_notify_init(&notify);
     cd_metrics_init();
     srv.started_wall = (double)time(NULL);
 
@@ -121,24 +140,29 @@ int main(int argc, char **argv)
     }
     cd_log(CD_LOG_INFO, "listening", "host=%s port=%d",
            cd_log_quote(srv.cfg.host, q2, sizeof q2), cd_http_port(srv.http));
+    cd_notify_ready(&notify, ready, failed);
 
     while (!got_term) {
         if (got_hup) {
             got_hup = 0;
             cd_log(CD_LOG_INFO, "reload", "models_dir=%s",
                    cd_log_quote(srv.cfg.models_dir, q1, sizeof q1));
+            cd_notify_reloading(&notify, 600.0);
             if (cd_registry_reload(srv.reg, cd_batcher_retire, srv.batcher, &err))
                 cd_log(CD_LOG_ERR, "reload_failed", "reason=%s",
                        cd_log_quote(err.msg, q1, sizeof q1));
             cd_registry_counts(srv.reg, &ready, &failed);
             cd_log(CD_LOG_INFO, "reloaded", "ready=%d failed=%d", ready, failed);
+            cd_notify_ready(&notify, ready, failed);
         }
+        cd_notify_watchdog_tick(&notify, cd_now());
         struct timespec ts = { 0, 50 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }
 
     /* Quiesce: no new connections; everything accepted gets its answer. */
     srv.stopping = 1;
+    cd_notify_stopping();
     cd_log(CD_LOG_INFO, "stopping", "in_flight=%d", cd_http_in_flight(srv.http));
     cd_http_quiesce(srv.http);
     cd_tasks_stop(srv.tasks);   /* a running model load finishes first */
