@@ -1,7 +1,9 @@
 /* test_registry.c — registry.c: a models folder with a good and a corrupted
  * model (failed with a reason, the other served), lookups by folder name,
  * reloads that keep the old version when the new one is broken, pick up new
- * folders and drop removed ones. Fixtures are copies of models/tiny-demo in a
+ * folders and drop removed ones; one model loaded (swapped, or kept when the
+ * new version is broken) or unloaded through the repository API, and the
+ * index of every folder. Fixtures are copies of models/tiny-demo in a
  * mkdtemp folder. */
 #include "check_main.h"
 #include "model_fixture.h"
@@ -228,6 +230,115 @@ START_TEST(reload_adds_replaces_and_removes)
 }
 END_TEST
 
+START_TEST(load_one_swaps_or_keeps)
+{
+    struct cd_registry *reg = open_reg();
+    struct cd_err err = { 0 };
+    struct cd_served *v1 = cd_registry_get(reg, "a-good");
+    int version = 0;
+    n_retired = 0;
+    ck_assert_int_eq(cd_registry_load_one(reg, "a-good", retire_cb, &n_retired,
+                                          &version, &err), CD_OK);
+    ck_assert_int_eq(version, 2);
+    ck_assert_int_eq(n_retired, 1);          /* v1 handed over to drain */
+    struct cd_served *a = cd_registry_get(reg, "a-good");
+    ck_assert_ptr_ne(a, v1);
+    ck_assert_int_eq(a->version, 2);
+    /* the retired version still runs for whoever holds it */
+    ck_assert_int_eq(cd_runner_run(v1->runner, v1->stage_in, 1, &err), CD_OK);
+    cd_served_unref(v1);
+
+    /* A broken new version: the serving one stays, the reason comes back. */
+    set_json("a-good", "{\"format\": 7");
+    n_retired = 0;
+    ck_assert_int_eq(cd_registry_load_one(reg, "a-good", retire_cb, &n_retired,
+                                          &version, &err), CD_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "version 2 keeps serving"));
+    ck_assert_int_eq(n_retired, 0);
+    struct cd_served *still = cd_registry_get(reg, "a-good");
+    ck_assert_ptr_eq(still, a);
+    ck_assert_int_eq(still->state, CD_SERVED_READY);
+    cd_served_unref(still);
+    cd_served_unref(a);
+
+    /* Names: nothing outside models_dir, no hidden folders, no missing ones. */
+    ck_assert_int_eq(cd_registry_load_one(reg, "../etc", NULL, NULL, NULL, &err), CD_EINVAL);
+    ck_assert_int_eq(cd_registry_load_one(reg, ".hidden", NULL, NULL, NULL, &err), CD_EINVAL);
+    ck_assert_int_eq(cd_registry_load_one(reg, "", NULL, NULL, NULL, &err), CD_EINVAL);
+    ck_assert_int_eq(cd_registry_load_one(reg, "no-model-json", NULL, NULL, NULL, &err),
+                     CD_EIO);
+    ck_assert_int_eq(cd_registry_load_one(reg, "nope", NULL, NULL, NULL, &err), CD_EIO);
+
+    /* A new folder that fails stays out of serving (readiness untouched)
+     * and the index says why; fixed, it loads. */
+    fixture_make_model(root, "c-new", "[");
+    ck_assert_int_eq(cd_registry_load_one(reg, "c-new", NULL, NULL, &version, &err),
+                     CD_EFORMAT);
+    ck_assert_ptr_null(cd_registry_get(reg, "c-new"));
+    char p[256];
+    snprintf(p, sizeof p, "%s/c-new/model.json", root);
+    fixture_copy_file(FIXTURE_SRC "/model.json", p);
+    ck_assert_int_eq(cd_registry_load_one(reg, "c-new", NULL, NULL, &version, &err), CD_OK);
+    ck_assert_int_eq(version, 2);            /* versions never go back */
+    cd_registry_free(reg);
+}
+END_TEST
+
+START_TEST(unload_one_and_index)
+{
+    struct cd_registry *reg = open_reg();
+    struct cd_err err = { 0 };
+    struct cd_served *held = cd_registry_get(reg, "a-good");
+    n_retired = 0;
+    ck_assert_int_eq(cd_registry_unload_one(reg, "a-good", retire_cb, &n_retired, &err),
+                     CD_OK);
+    ck_assert_int_eq(n_retired, 1);
+    ck_assert_ptr_null(cd_registry_get(reg, "a-good"));
+    ck_assert_int_eq(cd_runner_run(held->runner, held->stage_in, 1, &err), CD_OK);
+    cd_served_unref(held);
+    ck_assert_int_eq(cd_registry_unload_one(reg, "a-good", NULL, NULL, &err), CD_EIO);
+    ck_assert_int_eq(cd_registry_unload_one(reg, "x/y", NULL, NULL, &err), CD_EINVAL);
+
+    /* A reload (SIGHUP) keeps it out; b-broken is retried as before. */
+    ck_assert_int_eq(cd_registry_reload(reg, NULL, NULL, &err), CD_OK);
+    ck_assert_ptr_null(cd_registry_get(reg, "a-good"));
+    fixture_make_model(root, "c-new", NULL);
+
+    struct cd_registry_entry *e = NULL;
+    int n = 0;
+    ck_assert_int_eq(cd_registry_index(reg, &e, &n, &err), CD_OK);
+    ck_assert_int_eq(n, 3);                  /* sorted; hidden and README skipped */
+    ck_assert_str_eq(e[0].name, "a-good");
+    ck_assert(!e[0].ready);
+    ck_assert_str_eq(e[0].reason, "unloaded");
+    ck_assert_int_eq(e[0].version, 1);
+    ck_assert_str_eq(e[1].name, "b-broken");
+    ck_assert(!e[1].ready);
+    ck_assert_int_eq(e[1].version, 2);
+    ck_assert(strlen(e[1].reason) > 3);
+    ck_assert_str_eq(e[2].name, "c-new");
+    ck_assert_str_eq(e[2].reason, "not loaded");
+    ck_assert_int_eq(e[2].version, 0);
+    free(e);
+
+    /* Loaded again: serves as version 2, and reloads pick it up again. */
+    int version = 0;
+    ck_assert_int_eq(cd_registry_load_one(reg, "a-good", NULL, NULL, &version, &err), CD_OK);
+    ck_assert_int_eq(version, 2);
+    ck_assert_int_eq(cd_registry_reload(reg, NULL, NULL, &err), CD_OK);
+    struct cd_served *a = cd_registry_get(reg, "a-good");
+    ck_assert_ptr_nonnull(a);
+    ck_assert_int_eq(a->version, 3);
+    cd_served_unref(a);
+    ck_assert_int_eq(cd_registry_index(reg, &e, &n, &err), CD_OK);
+    ck_assert_int_eq(n, 3);
+    ck_assert(e[0].ready && e[2].ready);
+    ck_assert_str_eq(e[0].reason, "");
+    free(e);
+    cd_registry_free(reg);
+}
+END_TEST
+
 static Suite *registry_suite(void)
 {
     Suite *s = suite_create("registry");
@@ -238,6 +349,8 @@ static Suite *registry_suite(void)
     tcase_add_test(tc, missing_dir_fails);
     tcase_add_test(tc, reload_keeps_old_on_failure);
     tcase_add_test(tc, reload_adds_replaces_and_removes);
+    tcase_add_test(tc, load_one_swaps_or_keeps);
+    tcase_add_test(tc, unload_one_and_index);
     suite_add_tcase(s, tc);
     /* Separate case: the OpenCL loader is noisy under valgrind, so a memcheck
      * run can pick CK_RUN_CASE=registry. */
