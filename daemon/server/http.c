@@ -564,16 +564,33 @@ static int write_port_file(const char *path, int port)
     return 0;
 }
 
-/* systemd socket activation: exactly one fd (3) passed to this process. */
-static int activated_fd(void)
+/* systemd socket activation: sockets passed from fd 3 on, for this pid.
+ * Returns 3 when exactly one listening stream socket was passed, -1 when
+ * none was (bind host:port), -2 with a message when what was passed cannot
+ * be served. */
+static int activated_fd(char *errbuf, size_t errlen)
 {
     const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
-    if (!fds || !pid || strcmp(fds, "1") != 0)
+    if (!fds || !pid)
         return -1;
     char *end;
     long p = strtol(pid, &end, 10);
     if (*end != '\0' || p != (long)getpid())
         return -1;
+    long n = strtol(fds, &end, 10);
+    if (*end != '\0' || n != 1) {
+        snprintf(errbuf, errlen, "socket activation: LISTEN_FDS=%.16s, but convd serves "
+                 "exactly one socket (one ListenStream= in convd.socket)", fds);
+        return -2;
+    }
+    int listening = 0, type = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening ||
+        (len = sizeof type, getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &len)) != 0 ||
+        type != SOCK_STREAM) {
+        snprintf(errbuf, errlen, "socket activation: fd 3 is not a listening stream socket");
+        return -2;
+    }
     /* Not for children (the OpenCL compiler's linker, say). */
     fcntl(3, F_SETFD, FD_CLOEXEC);
     return 3;
@@ -599,7 +616,9 @@ int cd_http_start(struct cd_http **out, struct cd_server *srv, char *errbuf, siz
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
     struct sockaddr *sa = NULL;
-    int lfd = activated_fd();
+    int lfd = activated_fd(errbuf, errlen);
+    if (lfd == -2)
+        goto fail;
     h->activated = lfd >= 0;
     if (cfg->port < 0 || cfg->port > 65535) {
         snprintf(errbuf, errlen, "port: %d is not in 0..65535", cfg->port);
