@@ -34,7 +34,8 @@ DEB_TOOLS := python3-torch python3-torchvision python3-numpy python3-skimage pyt
   systemd python3-yaml groff-base strace
 DEB_ALL   := $(DEB_BUILD) $(DEB_TOOLS)
 
-.PHONY: all deps check test memcheck golden run zoo bench bench-load bench-families clean
+.PHONY: all deps check test memcheck golden run zoo bench bench-load bench-families clean \
+  bench-compare bench-roofline bench-serve bench-smoke
 .SECONDARY:
 all: $(B)/convd-infer $(B)/convd
 
@@ -106,6 +107,7 @@ check: deps
 	$(MAKE) golden
 	sh tests/golden/run.sh $(B)
 	sh tests/zoo/run.sh $(B)
+	$(MAKE) bench-smoke
 	sh tests/integration/run.sh $(B)
 
 run: deps all
@@ -156,6 +158,24 @@ bench-load: deps all
 # Per-family kernel micro-benchmarks (GFLOP/s or GB/s on the OpenCL device).
 bench-families: all $(MICRO_BIN)
 	@for b in $(MICRO_BIN); do $$b; done
+
+# Side by side with PyTorch and a Python server, per-layer roofline
+# (docs/performance.md). BENCH_ARGS=--quick for short versions.
+$(B)/bench/stream: bench/stream.c
+	@mkdir -p $(dir $@)
+	$(CC) -O3 -march=native -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread -o $@ $<
+$(B)/bench/poisson: bench/load/poisson.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -lm
+bench-compare: deps all
+	$(PYTHON) bench/compare.py --build $(B) $(BENCH_ARGS)
+bench-roofline: deps all $(B)/bench/stream
+	$(PYTHON) bench/roofline.py --build $(B) $(BENCH_ARGS)
+bench-serve: deps all $(B)/bench/poisson
+	$(PYTHON) bench/serve_compare.py --build $(B) $(BENCH_ARGS)
+# Each bench script in its tiny mode (part of make check, under a minute).
+bench-smoke: all $(B)/bench/stream $(B)/bench/poisson
+	sh tests/bench/run.sh $(B)
 
 clean:
 	rm -rf $(B)
