@@ -31,7 +31,7 @@ DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libjansson-dev \
   opencl-headers pocl-opencl-icd clinfo check clang libclang-rt-14-dev libsystemd-dev
 DEB_TOOLS := python3-torch python3-torchvision python3-numpy python3-skimage python3-pil \
   valgrind curl wrk prometheus espeak-ng sox dataset-fashion-mnist python3-matplotlib python3-aiohttp \
-  systemd python3-yaml groff-base strace
+  systemd python3-yaml groff-base strace nginx shellcheck
 DEB_ALL   := $(DEB_BUILD) $(DEB_TOOLS)
 
 .PHONY: all deps check test memcheck golden run zoo bench bench-load bench-families clean \
