@@ -26,5 +26,7 @@ CD_API_FN(v2_infer);        /* POST /v2/models/{m}/infer */
 CD_API_FN(v2_repo_index);   /* POST /v2/repository/index (admin) */
 CD_API_FN(v2_repo_load);    /* POST /v2/repository/models/{m}/load (admin) */
 CD_API_FN(v2_repo_unload);  /* POST /v2/repository/models/{m}/unload (admin) */
+CD_API_FN(ui_index);        /* GET /, /ui/ (the web console's page) */
+CD_API_FN(ui_file);         /* GET /ui/{file} */
 
 #endif

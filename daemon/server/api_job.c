@@ -101,6 +101,25 @@ int cd_api_call_batch(const struct cd_api_call *c)
     return b;
 }
 
+/* Server-Timing on every answer of a call that ran (picture answers have no
+ * timing_ms body): the longest queue wait and device run among its jobs,
+ * and the time since arrival, in ms. */
+static void add_server_timing(struct cd_api_call *c)
+{
+    double queue = 0.0, inference = 0.0;
+    for (int i = 0; i < c->n_jobs; i++) {
+        const struct cd_job *j = &c->jobs[i];
+        if (j->t_start - j->t_submit > queue)
+            queue = j->t_start - j->t_submit;
+        if (j->t_end - j->t_start > inference)
+            inference = j->t_end - j->t_start;
+    }
+    char v[160];
+    snprintf(v, sizeof v, "queue;dur=%.3f, inference;dur=%.3f, total;dur=%.3f",
+             queue * 1e3, inference * 1e3, (cd_now() - c->t_arrival) * 1e3);
+    cd_http_add_header(c->r, "Server-Timing", v);
+}
+
 /* Answers the request once every job is accounted for. */
 static void answer(struct cd_api_call *c)
 {
@@ -125,6 +144,7 @@ static void answer(struct cd_api_call *c)
             return;
         }
     }
+    add_server_timing(c);
     c->format(c);
 }
 

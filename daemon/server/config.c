@@ -33,6 +33,8 @@ struct key {
     {n, KT_INT, F(field), 0, NULL, d, lo, hi, false, NULL, NULL, h}
 #define SIZE(n, field, d, lo, hi, h) \
     {n, KT_SIZE, F(field), 0, NULL, d, lo, hi, false, NULL, NULL, h}
+#define BOOL(n, field, d, h) \
+    {n, KT_BOOL, F(field), 0, NULL, d, 0, 1, false, NULL, NULL, h}
 
 #define KiB 1024LL
 #define MiB (1024LL * KiB)
@@ -110,6 +112,8 @@ static const struct key keys[] = {
         "File of API keys, one per line, readable by the service only; when set, "
         "every endpoint but /healthz, /readyz and /v2/health/* needs "
         "Authorization: Bearer KEY, and the admin endpoints are enabled."),
+    BOOL("ui_enabled", ui_enabled, 1,
+         "Serve the web console at / and /ui/*; false answers 404 there."),
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 

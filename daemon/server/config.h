@@ -47,6 +47,7 @@ struct cd_config {
     struct cd_model_override overrides[CD_CONFIG_MAX_MODEL_OVERRIDES];
     char port_file[1024];        /* if set, the bound port is written here (tests) */
     char api_keys_file[1024];    /* API keys, one per line; "" = no keys */
+    bool ui_enabled;             /* serve the web console (/, /ui/...) */
 };
 
 /* Fills every key with its default. */

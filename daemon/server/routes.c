@@ -35,6 +35,11 @@ static const struct cd_route routes[] = {
      CD_ACCESS_ADMIN},
     {"POST", "/v2/repository/models/{}/unload", cd_api_v2_repo_unload, "repository",
      CD_ACCESS_ADMIN},
+    /* The console's static files are public, so that the page can load and
+     * ask for the key; every API call it makes sends the key (api_ui.c). */
+    {"GET", "/", cd_api_ui_index, "ui", CD_ACCESS_PUBLIC},
+    {"GET", "/ui/", cd_api_ui_index, "ui", CD_ACCESS_PUBLIC},
+    {"GET", "/ui/{}", cd_api_ui_file, "ui", CD_ACCESS_PUBLIC},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
