@@ -4,8 +4,8 @@ prefix, pid, temp and log paths under a temp dir; its upstream and listen
 lines swapped for loopback ports) on 127.0.0.1. A bounded burst of classify
 requests (300, 6 at a time) goes through nginx; after a third of them one
 instance is SIGKILLed. Every request must get 200 with the label convd
-gives for that image, and both instances must have served part of the
-burst. Skipped when nginx is not installed (make deps installs it). Run
+gives for that image, both instances must have served part of the burst,
+and model management must be refused at the balancer. Skipped when nginx is not installed (make deps installs it). Run
 through run.sh."""
 import concurrent.futures as cf
 import json
@@ -186,6 +186,12 @@ class NginxFailoverTests(unittest.TestCase):
         self.assertGreater(a_served[0], 0)
         self.assertGreater(self.served(b.port), N_REQUESTS - KILL_AFTER - 1)
         self.assertIsNone(self.nginx.poll())
+        # model management is refused at the balancer, with convd's error shape
+        st, _, data = H.request(lb, "POST", "/v2/repository/models/tiny-demo/unload")
+        self.assertEqual(st, 403)
+        self.assertEqual(json.loads(data)["error"]["code"], 403)
+        st, _, _ = H.classify(b.port, "tiny-demo", images[0])
+        self.assertEqual(st, 200)
         # nginx saw the dead instance fail (and so retried on the other one)
         with open(os.path.join(self.tmp, "nginx", "error.log"), errors="replace") as f:
             upstream_errors = [l for l in f if "127.0.0.1:%d" % a.port in l and
