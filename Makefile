@@ -31,7 +31,7 @@ DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libjansson-dev \
   opencl-headers pocl-opencl-icd clinfo check clang libclang-rt-14-dev libsystemd-dev
 DEB_TOOLS := python3-torch python3-torchvision python3-numpy python3-skimage python3-pil \
   valgrind curl wrk prometheus espeak-ng sox dataset-fashion-mnist python3-matplotlib python3-aiohttp \
-  systemd python3-yaml groff-base strace nginx shellcheck
+  systemd python3-yaml groff-base strace nginx shellcheck chromium
 DEB_ALL   := $(DEB_BUILD) $(DEB_TOOLS)
 
 .PHONY: all deps check test memcheck golden run zoo bench bench-load bench-families clean \
@@ -80,6 +80,14 @@ deps:
 	  echo "installing:" $$missing; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	else echo "deps: all present"; fi
+	@# The browser test's driver (tests/ui): Debian's nodejs + npm unless a
+	@# node with npm is already there; npm ci only when the lockfile changed.
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); echo "installing: nodejs npm"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm; fi
+	@cd tests/ui && if [ ! -f node_modules/playwright-core/package.json ] || \
+	  [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  npm ci --no-audit --no-fund || echo "deps: npm ci failed in tests/ui: the browser test will be skipped"; fi
 
 # Golden fixtures: torchvision models converted and run by PyTorch.
 golden: all
@@ -109,6 +117,12 @@ check: deps
 	sh tests/zoo/run.sh $(B)
 	$(MAKE) bench-smoke
 	sh tests/integration/run.sh $(B)
+	sh tests/ui/run.sh $(B)
+
+# The web console in Debian's headless chromium (skipped if not installed).
+ui-test: all
+	sh tests/ui/run.sh $(B)
+.PHONY: ui-test
 
 run: deps all
 	$(B)/convd --config config/convd.json --models models --host 127.0.0.1 --port 8080

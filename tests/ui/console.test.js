@@ -1,8 +1,9 @@
 // console.test.js — end-to-end test of the web console in Debian's headless
 // chromium, driven by playwright-core (never a downloaded browser). It starts
-// build/convd on a loopback port with three shipped models and a small body
-// limit, opens the page, and checks what a person would see against the
-// daemon's own answers for the same files: the top label, the CAM heatmap
+// build/convd on a loopback port with three shipped models, an API key and a
+// small body limit, opens the page (public) and enters the key, and checks
+// what a person would see against the daemon's own answers for the same
+// files: the top label, the CAM heatmap
 // and the class mask drawn over the image, an audio answer (uploaded and
 // recorded from chromium's fake microphone), a server error shown verbatim,
 // and the metrics panel. Screenshots go to $CONVD_UI_OUT.
@@ -25,6 +26,8 @@ const DOCS_SHOT = process.env.CONVD_UI_DOCS_SHOT || '';   // also save the CAM s
 const MODELS = ['shapes-resnet', 'shapes-wavemix-seg', 'kws-dcls'];
 const BODY_LIMIT = 256 * 1024;
 const STEP_MS = 60000;
+const API_KEY = 'ui-test-key-' + process.pid + '-0123456789abcdef';
+const AUTH = { Authorization: 'Bearer ' + API_KEY };
 
 const results = [];
 let daemon = null, browser = null, tmp = null;
@@ -51,12 +54,14 @@ async function startDaemon() {
   for (const m of MODELS)
     fs.symlinkSync(path.join(ROOT, 'models', m), path.join(models, m));
   const portFile = path.join(tmp, 'port');
+  const keys = path.join(tmp, 'keys');
+  fs.writeFileSync(keys, API_KEY + '\n', { mode: 0o600 });
   const logFile = fs.openSync(path.join(OUT, 'convd.log'), 'w');
   daemon = spawn(path.join(BUILD, 'convd'), [
     '--models', models, '--host', '127.0.0.1', '--port', '0', '--port-file', portFile,
     '--device', DEVICE, '--log-level', 'info',
     '--set', 'cache_dir=' + path.join(BUILD, 'integration-cache'),
-    '--set', 'max_body_bytes=' + BODY_LIMIT,
+    '--set', 'max_body_bytes=' + BODY_LIMIT, '--set', 'api_keys_file=' + keys,
   ], { stdio: ['ignore', logFile, logFile] });
   const exited = new Promise((r) => daemon.once('exit', (code) => r(code)));
   const deadline = Date.now() + 300000;   // a cold OpenCL cache compiles kernels
@@ -87,7 +92,8 @@ async function stopDaemon() {
 // What the daemon answers for a file, straight from Node.
 async function post(base, model, what, query, file, ctype) {
   const r = await fetch(base + '/v1/models/' + model + '/' + what + query, {
-    method: 'POST', headers: { 'Content-Type': ctype }, body: fs.readFileSync(file),
+    method: 'POST', headers: Object.assign({ 'Content-Type': ctype }, AUTH),
+    body: fs.readFileSync(file),
   });
   return r;
 }
@@ -205,16 +211,31 @@ async function main() {
   const steps = [];
   const step = (name, fn) => steps.push({ name: name, fn: fn });
 
-  step('the page loads with its security headers and lists the models', async () => {
+  step('the page loads without a key and shows the server\'s 401 verbatim', async () => {
     const resp = await page.goto(base + '/');
     check(resp.status() === 200, 'GET / answered ' + resp.status());
     const h = resp.headers();
     check(/default-src 'self'/.test(h['content-security-policy'] || ''), 'no CSP header');
     check(h['x-content-type-options'] === 'nosniff', 'no nosniff header');
+    const r = await fetch(base + '/v1/models');
+    check(r.status === 401, 'GET /v1/models without a key answered ' + r.status);
+    const msg = 'HTTP 401: ' + (await r.json()).error.message;
+    await page.waitForSelector('#models-error:not([hidden])');
+    const shown = await page.$eval('#models-error', (e) => e.textContent);
+    check(shown.startsWith(msg), 'shown "' + shown + '", expected it to start with "' + msg + '"');
+    await shot(page, 'no-key.png');
+  });
+
+  step('with the key entered the models are listed as /v1/models says', async () => {
+    await page.fill('#api-key', API_KEY);
+    await page.click('#key-save');
     await page.waitForSelector('#models tbody tr[data-model="kws-dcls"]');
+    const stored = await page.evaluate(() => sessionStorage.getItem('convd.apiKey'));
+    check(stored === API_KEY, 'the key is not in sessionStorage');
+    check(await page.$eval('#models-error', (e) => e.hidden), 'the 401 is still shown');
     const listed = await page.$$eval('#models tbody tr', (rows) =>
       rows.map((r) => Array.from(r.cells).map((c) => c.textContent)));
-    const j = await (await fetch(base + '/v1/models')).json();
+    const j = await (await fetch(base + '/v1/models', { headers: AUTH })).json();
     check(listed.length === j.models.length, 'rows ' + listed.length + ' != models ' + j.models.length);
     for (const m of j.models) {
       const row = listed.find((r) => r[0] === m.name);
@@ -362,7 +383,7 @@ async function main() {
       'histogramQuantile gave ' + q);
     // No request for shapes-resnet is made from here on: its row must come
     // to show what /metrics says now.
-    const text = await (await fetch(base + '/metrics')).text();
+    const text = await (await fetch(base + '/metrics', { headers: AUTH })).text();
     let requests = 0, errors = 0, bsum = 0, bcount = 0;
     for (const line of text.split('\n')) {
       const m = /^(\w+)\{([^}]*)\} (\S+)$/.exec(line);
