@@ -21,6 +21,19 @@ static int micro_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Process CPU seconds (every thread, user + system): on a shared machine
+ * FLOPs per CPU second are steadier than per wall second. */
+static inline double micro_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Set by cd_micro_time: the fastest run's wall seconds and the CPU seconds
+ * per run averaged over the timed runs. */
+static double cd_micro_best_s, cd_micro_cpu_per_run_s;
+
 /* Median seconds per run of case c over reps runs (after 2 warm-ups), or a
  * negative value on error (message printed). */
 static inline double cd_micro_time(const struct cd_harness_case *c, int reps)
@@ -54,9 +67,11 @@ static inline double cd_micro_time(const struct cd_harness_case *c, int reps)
         e.w[j].off = wpool;
         wpool += harness_round16((size_t)cd_shape_numel(&c->w[j]));
     }
-    double t[1000];
+    double t[1000], cpu0 = 0;
     int rc = be->i->alloc(be, arena, wpool, &err);
     for (int r = -2; rc == CD_OK && r < reps; r++) {
+        if (r == 0)
+            cpu0 = micro_cpu_s();
         double t0 = micro_now();
         rc = be->i->run(be, &e, c->batch, &err);
         if (rc == CD_OK)
@@ -68,7 +83,9 @@ static inline double cd_micro_time(const struct cd_harness_case *c, int reps)
         fprintf(stderr, "micro: %s\n", err.msg);
         return -1.0;
     }
+    cd_micro_cpu_per_run_s = (micro_cpu_s() - cpu0) / reps;
     qsort(t, (size_t)reps, sizeof *t, micro_cmp);
+    cd_micro_best_s = t[0];
     return t[reps / 2];
 }
 

@@ -8,6 +8,7 @@
 #include "cl_backend.h"
 #include "cl_device.h"
 #include "cl_program.h"
+#include "conv_select.h"
 #include "ops_cl_gram.h"
 
 #include <stdint.h>
@@ -62,6 +63,7 @@ static int cl_alloc(struct cd_backend *b, size_t arena_floats,
     cl_ulong max_alloc = 0;
     if (!be)
         return cd_err_set(err, CD_EINVAL, "alloc: no backend");
+    cd_conv_select_forget(be, 0, SIZE_MAX); /* plans hold packed weights */
     release_buffers(be);
     cl_int crc = clGetDeviceInfo(be->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE,
                                  sizeof max_alloc, &max_alloc, NULL);
@@ -119,6 +121,7 @@ static int cl_upload_weights(struct cd_backend *b, size_t off,
 {
     if (!impl(b))
         return cd_err_set(err, CD_EINVAL, "upload: no backend");
+    cd_conv_select_forget(impl(b), off, n); /* their packed copies are stale */
     return transfer(impl(b), 1, 1, off, (void *)src, n, err);
 }
 
@@ -175,12 +178,14 @@ static int cl_prepare(struct cd_backend *b, const struct cd_exec_node *e,
     const char *kname = cd_ops[e->op].kernel;
     if (!kname)
         return CD_OK;
-    if (!cd_cl_kernel(be, kname, err)) {
-        int rc = err ? err->code : CD_EDEVICE;
+    int rc = CD_OK;
+    if (!cd_cl_kernel(be, kname, err))
+        rc = err ? err->code : CD_EDEVICE;
+    else /* per-layer conv kernel choice, packing and warm-up */
+        rc = cd_conv_select_prepare(be, e, max_batch, err);
+    if (rc != CD_OK)
         cd_err_wrap(err, "node \"%s\"", e->name ? e->name : "?");
-        return rc;
-    }
-    return CD_OK;
+    return rc;
 }
 
 static void cl_free(struct cd_backend *b)
@@ -191,6 +196,7 @@ static void cl_free(struct cd_backend *b)
     if (be) {
         if (be->q)
             clFinish(be->q);
+        cd_conv_select_free(be);
         cd_cl_program_release(be);
         release_buffers(be);
         if (be->scratch)
@@ -236,6 +242,8 @@ int cd_backend_cl_init(struct cd_backend **out, const char *select,
     }
     b->i = &cl_iface;
     b->impl = be;
+    if (cache_dir)
+        snprintf(be->cache_dir, sizeof be->cache_dir, "%s", cache_dir);
     if ((rc = cd_cl_device_select(be, select, err)) != CD_OK)
         goto fail;
     cl_context_properties props[] = {

@@ -39,6 +39,8 @@ struct cd_cl_backend {
     size_t max_wg;           /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
     size_t local_mem;        /* CL_DEVICE_LOCAL_MEM_SIZE */
     char device_name[128], driver[64], platform_name[128];
+    struct cd_conv_plans *conv_plans; /* conv_select.c: per-layer kernels */
+    char cache_dir[512];     /* program binary and tuning cache; "" = none */
 };
 
 /* Name of an OpenCL error code ("CL_OUT_OF_RESOURCES"); never NULL. */

@@ -5,7 +5,9 @@
  * direct kernel (3-D). Only validates sizes, sets arguments and enqueues:
  * no allocation, no blocking, never aborts. */
 #include "ops_cl.h"
+#include "ops_cl_conv.h"
 #include "ops_cl_conv3d.h"
+#include "conv_select.h"
 #include "ops_cl_util.h"
 
 #include <stdint.h>
@@ -13,15 +15,8 @@
 /* Kernels index within one sample (and within one weight) with 32-bit ints. */
 #define MAX_ELEMS ((int64_t)INT32_MAX)
 
-/* Fused epilogue operands shared by conv and linear. */
-struct epi {
-    cl_ulong b_off, res_off;
-    cl_int has_bias, has_res, act;
-    float alpha, beta;
-};
-
-static int epi_init(const struct cd_exec_node *e, struct epi *p,
-                    struct cd_err *err)
+int cd_cl_conv_epi(const struct cd_exec_node *e, struct cd_cl_conv_epi *p,
+                   struct cd_err *err)
 {
     const struct cd_attrs *a = e->a;
     p->has_bias = e->has_w[1];
@@ -46,7 +41,7 @@ static int epi_init(const struct cd_exec_node *e, struct epi *p,
 /* Sets args 0..10 of a conv-family kernel: (in, w, bias, residual, out) in
  * the order of kernels/conv.cl. */
 static int set_io(struct cd_cl_backend *be, cl_kernel k,
-                  const struct cd_exec_node *e, const struct epi *p,
+                  const struct cd_exec_node *e, const struct cd_cl_conv_epi *p,
                   const char *what, struct cd_err *err)
 {
     cl_ulong in_off = e->in[0].off, w_off = e->w[0].off, out_off = e->out.off;
@@ -62,7 +57,7 @@ static int set_io(struct cd_cl_backend *be, cl_kernel k,
 /* set_io, then the n ints v from arg 11, then the activation's alpha and
  * beta. */
 static int set_io_ints(struct cd_cl_backend *be, cl_kernel k,
-                       const struct cd_exec_node *e, const struct epi *p,
+                       const struct cd_exec_node *e, const struct cd_cl_conv_epi *p,
                        const cl_int *v, int n, const char *what,
                        struct cd_err *err)
 {
@@ -115,15 +110,8 @@ static int enqueue_gemm(struct cd_cl_backend *be, const struct gemm_args *g,
     return cd_cl_enqueue(be, k, 3, gws, NULL, "cd_matmul", err);
 }
 
-/* Conv geometry with 1-D/2-D mapped onto (d, h, w) with leading sizes 1. */
-struct conv_geo {
-    int cin, cout, groups;
-    int in[3], out[3], k[3], s[3], d[3], p[3]; /* (d, h, w) */
-    int nsp;
-};
-
-static int conv_geo(const struct cd_exec_node *e, struct conv_geo *g,
-                    struct cd_err *err)
+int cd_cl_conv_geo(const struct cd_exec_node *e, struct cd_cl_conv_geo *g,
+                   struct cd_err *err)
 {
     const struct cd_shape *x = &e->in[0].shape, *y = &e->out.shape,
                           *w = &e->w[0].shape;
@@ -161,7 +149,7 @@ static int conv_geo(const struct cd_exec_node *e, struct conv_geo *g,
 }
 
 static int conv_gemm(struct cd_cl_backend *be, const struct cd_exec_node *e,
-                     const struct conv_geo *g, const struct epi *p, int batch,
+                     const struct cd_cl_conv_geo *g, const struct cd_cl_conv_epi *p, int batch,
                      struct cd_err *err)
 {
     cl_ulong S = (cl_ulong)g->out[0] * g->out[1] * g->out[2];
@@ -188,7 +176,7 @@ static int conv_gemm(struct cd_cl_backend *be, const struct cd_exec_node *e,
 #define LK_MIN 5
 static int conv_depthwise_large(struct cd_cl_backend *be,
                                 const struct cd_exec_node *e,
-                                const struct conv_geo *g, const struct epi *p,
+                                const struct cd_cl_conv_geo *g, const struct cd_cl_conv_epi *p,
                                 int batch, struct cd_err *err)
 {
     if (g->s[1] != 1 || g->s[2] != 1 || g->d[1] != 1 || g->d[2] != 1 ||
@@ -231,7 +219,7 @@ static int conv_depthwise_large(struct cd_cl_backend *be,
 
 static int conv_depthwise(struct cd_cl_backend *be,
                           const struct cd_exec_node *e,
-                          const struct conv_geo *g, const struct epi *p,
+                          const struct cd_cl_conv_geo *g, const struct cd_cl_conv_epi *p,
                           int batch, struct cd_err *err)
 {
     int rc = conv_depthwise_large(be, e, g, p, batch, err);
@@ -254,7 +242,7 @@ static int conv_depthwise(struct cd_cl_backend *be,
 }
 
 static int conv_tile(struct cd_cl_backend *be, const struct cd_exec_node *e,
-                     const struct conv_geo *g, const struct epi *p, int batch,
+                     const struct cd_cl_conv_geo *g, const struct cd_cl_conv_epi *p, int batch,
                      struct cd_err *err)
 {
     /* narrow rows: 2 rows x 8 positions per vector instead of 16 positions */
@@ -278,7 +266,7 @@ static int conv_tile(struct cd_cl_backend *be, const struct cd_exec_node *e,
 }
 
 static int conv_direct(struct cd_cl_backend *be, const struct cd_exec_node *e,
-                       const struct conv_geo *g, const struct epi *p,
+                       const struct cd_cl_conv_geo *g, const struct cd_cl_conv_epi *p,
                        int batch, struct cd_err *err)
 {
     cl_kernel k = cd_cl_kernel(be, "cd_conv_direct", err);
@@ -304,42 +292,73 @@ static int conv_direct(struct cd_cl_backend *be, const struct cd_exec_node *e,
     return cd_cl_enqueue(be, k, 3, gws, NULL, "cd_conv_direct", err);
 }
 
+static const char *const variant_names[CD_CONV_VARIANT_COUNT] = {
+    [CD_CONV_TILE] = "tile", [CD_CONV_GEMM] = "gemm",
+    [CD_CONV_PK14X2] = "pk14x2", [CD_CONV_PK7X4] = "pk7x4",
+    [CD_CONV_PK8X3] = "pk8x3", [CD_CONV_PK16X1] = "pk16x1",
+    [CD_CONV_PK12X2] = "pk12x2",
+};
+
+const char *cd_conv_variant_name(int v)
+{
+    return v >= 0 && v < CD_CONV_VARIANT_COUNT ? variant_names[v] : "?";
+}
+
+bool cd_cl_conv_pointwise(const struct cd_cl_conv_geo *g)
+{
+    for (int i = 0; i < 3; i++)
+        if (g->k[i] != 1 || g->s[i] != 1 || g->p[i] != 0)
+            return false;
+    return true;
+}
+
+int cd_cl_conv_run_variant(struct cd_cl_backend *be,
+                           const struct cd_exec_node *e,
+                           const struct cd_cl_conv_geo *g,
+                           const struct cd_cl_conv_epi *p, int v, cl_mem wpk,
+                           int batch, struct cd_err *err)
+{
+    if (!cd_cl_conv_variant_ok(g, v))
+        return cd_err_set(err, CD_EINVAL, "%s: conv variant %s does not fit "
+                          "this shape", e->name, cd_conv_variant_name(v));
+    if (v == CD_CONV_GEMM)
+        return conv_gemm(be, e, g, p, batch, err);
+    if (v == CD_CONV_TILE)
+        return conv_tile(be, e, g, p, batch, err);
+    return cd_cl_conv_pk_run(be, e, g, p, v, wpk, batch, err);
+}
+
 CD_CL_FN(conv)
 {
-    struct conv_geo g = { 0 };
-    struct epi p = { 0 };
+    struct cd_cl_conv_geo g = { 0 };
+    struct cd_cl_conv_epi p = { 0 };
     int rc;
     if (batch < 0)
         return cd_err_set(err, CD_EINVAL, "%s: negative batch", e->name);
-    if ((rc = conv_geo(e, &g, err)) || (rc = epi_init(e, &p, err)))
+    if ((rc = cd_cl_conv_geo(e, &g, err)) || (rc = cd_cl_conv_epi(e, &p, err)))
         return rc;
     if (batch == 0)
         return CD_OK;
-    bool pointwise = true;
-    for (int i = 0; i < 3; i++)
-        if (g.k[i] != 1 || g.s[i] != 1 || g.p[i] != 0)
-            pointwise = false;
-    if (pointwise)
-        return conv_gemm(be, e, &g, &p, batch, err);
-    if (g.nsp == 3) {
+    if (g.nsp == 3 && !cd_cl_conv_pointwise(&g)) {
         bool done = false; /* P3D (1,kh,kw)/(kt,1,1) fast paths */
         if ((rc = cd_cl_conv3d_fast(be, e, batch, &done, err)) || done)
             return rc;
         return conv_direct(be, e, &g, &p, batch, err);
     }
-    if (g.groups == g.cin && g.cout == g.cin)
+    if (g.groups == g.cin && g.cout == g.cin && !cd_cl_conv_pointwise(&g))
         return conv_depthwise(be, e, &g, &p, batch, err);
-    return conv_tile(be, e, &g, &p, batch, err);
+    /* 1-D/2-D and pointwise: the variant chosen for this layer */
+    return cd_conv_select_run(be, e, &g, &p, batch, err);
 }
 
 CD_CL_FN(linear)
 {
-    struct epi p;
+    struct cd_cl_conv_epi p;
     int rc;
     const struct cd_shape *x = &e->in[0].shape, *w = &e->w[0].shape;
     if (batch < 0 || x->ndim < 2 || w->ndim != 2 || !e->has_w[0])
         return cd_err_set(err, CD_EINVAL, "%s: bad linear operands", e->name);
-    if ((rc = epi_init(e, &p, err)))
+    if ((rc = cd_cl_conv_epi(e, &p, err)))
         return rc;
     int64_t K = x->dim[x->ndim - 1], N = w->dim[0], nx = cd_shape_numel(x);
     if (K < 1 || w->dim[1] != K || nx < K || nx > MAX_ELEMS ||

@@ -1,0 +1,478 @@
+/* conv_select.c — which kernel variant each conv layer runs with on the
+ * OpenCL backend: one plan per layer (keyed by its weight offset and
+ * geometry) holding its packed weights and its variant for batch 1 and for
+ * larger batches. At load a bounded autotuner times the variants that fit
+ * (results cached on disk per device, driver and kernel sources, next to the
+ * program binary), else a deterministic heuristic decides. Enqueues through
+ * ops_cl_conv*.c; never aborts, and a bad or unwritable cache only costs a
+ * re-tune. */
+#include "conv_select.h"
+
+#include "cl_program.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TUNE_REPS 2 /* timed runs per candidate after one warm-up run */
+
+struct plan {
+    size_t w_off, w_n;
+    struct cd_cl_conv_geo g;
+    cl_mem wpk;                /* packed weights, NULL until a variant needs them */
+    int v1, vn;                /* variant at batch 1, at batch > 1 */
+};
+
+/* One tuned result: the best variant for geometry g at `batch` samples. */
+struct tuned {
+    struct cd_cl_conv_geo g;
+    int batch, v;
+};
+
+struct cd_conv_plans {
+    struct plan *p;
+    int n, cap;
+    int force;                 /* -1, or the variant every fitting conv runs */
+    double budget_s, spent_s;  /* tuning time allowed and used */
+    bool cache_read;
+    struct tuned *t;
+    int nt, capt;
+    char path[640];            /* tuning cache file, "" = none */
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static struct cd_conv_plans *plans_of(struct cd_cl_backend *be)
+{
+    if (be->conv_plans)
+        return be->conv_plans;
+    struct cd_conv_plans *ps = calloc(1, sizeof *ps);
+    if (!ps)
+        return NULL;
+    ps->force = -1;
+    const char *ms = getenv("CONVD_CONV_TUNE_MS");
+    long budget = CD_CONV_TUNE_MS_DEFAULT;
+    if (ms && *ms) {
+        char *end;
+        long v = strtol(ms, &end, 10);
+        if (*end == '\0' && v >= 0 && v <= 600000)
+            budget = v;
+    }
+    ps->budget_s = (double)budget * 1e-3;
+    if (be->cache_dir[0] &&
+        cd_cl_program_cache_path(be, be->cache_dir, ps->path,
+                                 sizeof ps->path - 8, NULL) == CD_OK) {
+        size_t n = strlen(ps->path);
+        if (n > 4 && !strcmp(ps->path + n - 4, ".bin"))
+            strcpy(ps->path + n - 4, ".tune");
+        else
+            ps->path[0] = '\0';
+    }
+    be->conv_plans = ps;
+    return ps;
+}
+
+/* ---- heuristic --------------------------------------------------------- */
+
+/* From bench/micro/bench_conv_resnet on this machine: cd_matmul wins 1x1
+ * layers with many positions, the packed kernels everything else with 16+
+ * output channels per group (7 x 4 vectors when there are 64+ channels to
+ * fill them, 14 x 2 below), the x-vectorised tile kernel few-channel
+ * inputs such as RGB stems and layers with fewer than 16 output channels. */
+int cd_conv_select_heuristic(const struct cd_cl_conv_geo *g, int batch)
+{
+    (void)batch;
+    int cog = g->cout / g->groups, cig = g->cin / g->groups;
+    bool pw = cd_cl_conv_pointwise(g);
+    int fallback = pw ? CD_CONV_GEMM : CD_CONV_TILE;
+    int hw = g->out[0] * g->out[1] * g->out[2];
+    if (cog < 16 || (pw && hw >= 196) || (!pw && cig < 8))
+        return cd_cl_conv_variant_ok(g, fallback) ? fallback : CD_CONV_TILE;
+    int v = cog > 32 ? CD_CONV_PK7X4 : CD_CONV_PK14X2;
+    return cd_cl_conv_variant_ok(g, v) ? v : fallback;
+}
+
+/* ---- tuning cache file: one line per result ----------------------------
+ * "cin cout groups nsp in0 in1 in2 k0 k1 k2 s0 s1 s2 d0 d1 d2 p0 p1 p2
+ *  out0 out1 out2 batch variant-name" */
+
+static int geo_ints(const struct cd_cl_conv_geo *g, int *v)
+{
+    int n = 0;
+    v[n++] = g->cin;
+    v[n++] = g->cout;
+    v[n++] = g->groups;
+    v[n++] = g->nsp;
+    for (int i = 0; i < 3; i++)
+        v[n++] = g->in[i];
+    for (int i = 0; i < 3; i++)
+        v[n++] = g->k[i];
+    for (int i = 0; i < 3; i++)
+        v[n++] = g->s[i];
+    for (int i = 0; i < 3; i++)
+        v[n++] = g->d[i];
+    for (int i = 0; i < 3; i++)
+        v[n++] = g->p[i];
+    for (int i = 0; i < 3; i++)
+        v[n++] = g->out[i];
+    return n;
+}
+#define GEO_INTS 22
+
+static bool geo_eq(const struct cd_cl_conv_geo *a,
+                   const struct cd_cl_conv_geo *b)
+{
+    int x[GEO_INTS], y[GEO_INTS];
+    geo_ints(a, x);
+    geo_ints(b, y);
+    return !memcmp(x, y, sizeof x);
+}
+
+static int variant_by_name(const char *s)
+{
+    for (int v = 0; v < CD_CONV_VARIANT_COUNT; v++)
+        if (!strcmp(s, cd_conv_variant_name(v)))
+            return v;
+    return -1;
+}
+
+static void remember(struct cd_conv_plans *ps, const struct cd_cl_conv_geo *g,
+                     int batch, int v)
+{
+    if (ps->nt == ps->capt) {
+        int cap = ps->capt ? ps->capt * 2 : 32;
+        struct tuned *t = realloc(ps->t, (size_t)cap * sizeof *t);
+        if (!t)
+            return;
+        ps->t = t;
+        ps->capt = cap;
+    }
+    ps->t[ps->nt++] = (struct tuned){ *g, batch, v };
+}
+
+static int recall(const struct cd_conv_plans *ps,
+                  const struct cd_cl_conv_geo *g, int batch)
+{
+    for (int i = ps->nt - 1; i >= 0; i--)
+        if (ps->t[i].batch == batch && geo_eq(&ps->t[i].g, g))
+            return ps->t[i].v;
+    return -1;
+}
+
+/* Reads the cache file once; lines that do not parse, name an unknown
+ * variant or a variant that does not fit their geometry are skipped. */
+static void cache_load(struct cd_conv_plans *ps)
+{
+    if (ps->cache_read)
+        return;
+    ps->cache_read = true;
+    FILE *f = ps->path[0] ? fopen(ps->path, "r") : NULL;
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        int v[GEO_INTS + 1], used = 0, off = 0;
+        char name[32];
+        bool ok = true;
+        for (int i = 0; ok && i <= GEO_INTS; i++, off += used)
+            ok = sscanf(line + off, "%d%n", &v[i], &used) == 1;
+        if (!ok || sscanf(line + off, "%31s", name) != 1)
+            continue;
+        struct cd_cl_conv_geo g = { .cin = v[0], .cout = v[1],
+                                    .groups = v[2], .nsp = v[3] };
+        for (int i = 0; i < 3; i++) {
+            g.in[i] = v[4 + i];
+            g.k[i] = v[7 + i];
+            g.s[i] = v[10 + i];
+            g.d[i] = v[13 + i];
+            g.p[i] = v[16 + i];
+            g.out[i] = v[19 + i];
+        }
+        int var = variant_by_name(name);
+        if (var < 0 || g.groups < 1 || g.nsp < 1 || g.nsp > 3 ||
+            v[GEO_INTS] < 1)
+            continue;
+        for (int i = 0; i < 3; i++)
+            if (g.s[i] < 1 || g.d[i] < 1 || g.k[i] < 1 || g.out[i] < 1)
+                ok = false;
+        /* only ever compared with a layer's own geometry, never trusted */
+        if (ok && cd_cl_conv_variant_ok(&g, var))
+            remember(ps, &g, v[GEO_INTS], var);
+    }
+    fclose(f);
+}
+
+static void cache_append(const struct cd_conv_plans *ps,
+                         const struct cd_cl_conv_geo *g, int batch, int v)
+{
+    FILE *f = ps->path[0] ? fopen(ps->path, "a") : NULL;
+    if (!f)
+        return;
+    int x[GEO_INTS];
+    geo_ints(g, x);
+    for (int i = 0; i < GEO_INTS; i++)
+        fprintf(f, "%d ", x[i]);
+    fprintf(f, "%d %s\n", batch, cd_conv_variant_name(v));
+    fclose(f);
+}
+
+/* ---- plans ------------------------------------------------------------- */
+
+static struct plan *find_plan(struct cd_conv_plans *ps,
+                              const struct cd_exec_node *e,
+                              const struct cd_cl_conv_geo *g)
+{
+    for (int i = 0; i < ps->n; i++)
+        if (ps->p[i].w_off == e->w[0].off && geo_eq(&ps->p[i].g, g))
+            return &ps->p[i];
+    return NULL;
+}
+
+static struct plan *new_plan(struct cd_conv_plans *ps,
+                             const struct cd_exec_node *e,
+                             const struct cd_cl_conv_geo *g)
+{
+    if (ps->n == ps->cap) {
+        int cap = ps->cap ? ps->cap * 2 : 32;
+        struct plan *p = realloc(ps->p, (size_t)cap * sizeof *p);
+        if (!p)
+            return NULL;
+        ps->p = p;
+        ps->cap = cap;
+    }
+    struct plan *p = &ps->p[ps->n++];
+    *p = (struct plan){ .w_off = e->w[0].off,
+                        .w_n = (size_t)cd_shape_numel(&e->w[0].shape),
+                        .g = *g,
+                        .v1 = cd_conv_select_heuristic(g, 1),
+                        .vn = cd_conv_select_heuristic(g, 2) };
+    return p;
+}
+
+static int ensure_packed(struct cd_cl_backend *be, struct plan *pl,
+                         const struct cd_exec_node *e, struct cd_err *err)
+{
+    if (pl->wpk)
+        return CD_OK;
+    size_t n = cd_cl_conv_packed_floats(&pl->g);
+    cl_int rc;
+    pl->wpk = clCreateBuffer(be->ctx, CL_MEM_READ_WRITE,
+                             (n ? n : 16) * sizeof(float), NULL, &rc);
+    if (rc != CL_SUCCESS) {
+        pl->wpk = NULL;
+        return cd_err_set(err, CD_EDEVICE, "%s: clCreateBuffer(packed "
+                          "weights, %zu floats) failed: %s (%d)", e->name, n,
+                          cd_cl_strerror(rc), (int)rc);
+    }
+    int r = cd_cl_conv_pack(be, e, &pl->g, pl->wpk, err);
+    if (r != CD_OK) {
+        clReleaseMemObject(pl->wpk);
+        pl->wpk = NULL;
+    }
+    return r;
+}
+
+static struct plan *get_plan(struct cd_cl_backend *be,
+                             const struct cd_exec_node *e,
+                             const struct cd_cl_conv_geo *g,
+                             struct cd_err *err)
+{
+    struct cd_conv_plans *ps = plans_of(be);
+    if (!ps) {
+        cd_err_set(err, CD_ENOMEM, "out of memory");
+        return NULL;
+    }
+    struct plan *pl = find_plan(ps, e, g);
+    if (!pl && !(pl = new_plan(ps, e, g)))
+        cd_err_set(err, CD_ENOMEM, "out of memory");
+    return pl;
+}
+
+static int variant_for(const struct cd_conv_plans *ps, const struct plan *pl,
+                       int batch)
+{
+    if (ps->force >= 0 && cd_cl_conv_variant_ok(&pl->g, ps->force))
+        return ps->force;
+    return batch > 1 ? pl->vn : pl->v1;
+}
+
+static int run_plan(struct cd_cl_backend *be, struct plan *pl,
+                    const struct cd_exec_node *e,
+                    const struct cd_cl_conv_geo *g,
+                    const struct cd_cl_conv_epi *p, int v, int batch,
+                    struct cd_err *err)
+{
+    int rc;
+    if (cd_cl_conv_variant_packed(v) &&
+        (rc = ensure_packed(be, pl, e, err)) != CD_OK)
+        return rc;
+    return cd_cl_conv_run_variant(be, e, g, p, v, pl->wpk, batch, err);
+}
+
+int cd_conv_select_run(struct cd_cl_backend *be, const struct cd_exec_node *e,
+                       const struct cd_cl_conv_geo *g,
+                       const struct cd_cl_conv_epi *p, int batch,
+                       struct cd_err *err)
+{
+    struct plan *pl = get_plan(be, e, g, err);
+    if (!pl)
+        return CD_ENOMEM;
+    return run_plan(be, pl, e, g, p, variant_for(be->conv_plans, pl, batch),
+                    batch, err);
+}
+
+int cd_conv_select_variant(struct cd_cl_backend *be,
+                           const struct cd_exec_node *e, int batch,
+                           struct cd_err *err)
+{
+    struct cd_cl_conv_geo g;
+    if (cd_cl_conv_geo(e, &g, err) != CD_OK)
+        return -1;
+    struct plan *pl = get_plan(be, e, &g, err);
+    return pl ? variant_for(be->conv_plans, pl, batch) : -1;
+}
+
+/* ---- tuning ------------------------------------------------------------ */
+
+/* Best of TUNE_REPS timed runs of variant v at `batch` after a warm-up
+ * run; a negative value when it failed (err filled). */
+static double time_variant(struct cd_cl_backend *be, struct plan *pl,
+                           const struct cd_exec_node *e,
+                           const struct cd_cl_conv_epi *p, int v, int batch,
+                           struct cd_err *err)
+{
+    double best = -1.0;
+    for (int r = -1; r < TUNE_REPS; r++) {
+        double t0 = now_s();
+        if (run_plan(be, pl, e, &pl->g, p, v, batch, err) != CD_OK ||
+            cd_cl_check(clFinish(be->q), "clFinish (tune)", err) != CD_OK)
+            return -1.0;
+        double t = now_s() - t0;
+        if (r >= 0 && (best < 0 || t < best))
+            best = t;
+    }
+    return best;
+}
+
+/* The fastest fitting variant at `batch`, or the heuristic's when the
+ * budget runs out first. */
+static int tune(struct cd_cl_backend *be, struct plan *pl,
+                const struct cd_exec_node *e, const struct cd_cl_conv_epi *p,
+                int batch, struct cd_err *err)
+{
+    struct cd_conv_plans *ps = be->conv_plans;
+    int best = cd_conv_select_heuristic(&pl->g, batch);
+    double best_t = -1.0, t0 = now_s();
+    bool complete = true;
+    for (int v = 0; v < CD_CONV_VARIANT_COUNT; v++) {
+        if (!cd_cl_conv_variant_ok(&pl->g, v))
+            continue;
+        if (ps->spent_s + (now_s() - t0) > ps->budget_s) {
+            complete = false;
+            break;
+        }
+        double t = time_variant(be, pl, e, p, v, batch, err);
+        if (t < 0)
+            return -1;
+        if (best_t < 0 || t < best_t) {
+            best_t = t;
+            best = v;
+        }
+    }
+    ps->spent_s += now_s() - t0;
+    if (!complete)
+        return cd_conv_select_heuristic(&pl->g, batch);
+    remember(ps, &pl->g, batch, best);
+    cache_append(ps, &pl->g, batch, best);
+    return best;
+}
+
+static int pick(struct cd_cl_backend *be, struct plan *pl,
+                const struct cd_exec_node *e, const struct cd_cl_conv_epi *p,
+                int batch, struct cd_err *err)
+{
+    struct cd_conv_plans *ps = be->conv_plans;
+    int v = recall(ps, &pl->g, batch);
+    if (v >= 0)
+        return v;
+    if (ps->budget_s > 0 && ps->spent_s < ps->budget_s)
+        return tune(be, pl, e, p, batch, err);
+    return cd_conv_select_heuristic(&pl->g, batch);
+}
+
+int cd_conv_select_prepare(struct cd_cl_backend *be,
+                           const struct cd_exec_node *e, int max_batch,
+                           struct cd_err *err)
+{
+    struct cd_cl_conv_geo g;
+    struct cd_cl_conv_epi p;
+    int rc;
+    if (e->op != CD_OP_CONV)
+        return CD_OK;
+    if ((rc = cd_cl_conv_geo(e, &g, err)) || (rc = cd_cl_conv_epi(e, &p, err)))
+        return rc;
+    bool pw = cd_cl_conv_pointwise(&g);
+    if ((g.nsp == 3 && !pw) || (g.groups == g.cin && g.cout == g.cin && !pw))
+        return CD_OK; /* depthwise and 3-D kernels have no variants */
+    struct plan *pl = get_plan(be, e, &g, err);
+    if (!pl)
+        return CD_ENOMEM;
+    cache_load(be->conv_plans);
+    if ((pl->v1 = pick(be, pl, e, &p, 1, err)) < 0)
+        return err ? err->code : CD_EDEVICE;
+    pl->vn = pl->v1;
+    if (max_batch > 1 &&
+        (pl->vn = pick(be, pl, e, &p, max_batch, err)) < 0)
+        return err ? err->code : CD_EDEVICE;
+    /* warm: compile the chosen kernels now, not at the first request */
+    if ((rc = run_plan(be, pl, e, &g, &p, pl->v1, 1, err)) ||
+        (max_batch > 1 &&
+         (rc = run_plan(be, pl, e, &g, &p, pl->vn, max_batch, err))))
+        return rc;
+    return cd_cl_check(clFinish(be->q), "clFinish (warm)", err);
+}
+
+void cd_conv_select_force(struct cd_cl_backend *be, int v)
+{
+    struct cd_conv_plans *ps = be ? plans_of(be) : NULL;
+    if (ps)
+        ps->force = v >= 0 && v < CD_CONV_VARIANT_COUNT ? v : -1;
+}
+
+void cd_conv_select_forget(struct cd_cl_backend *be, size_t off, size_t n)
+{
+    struct cd_conv_plans *ps = be ? be->conv_plans : NULL;
+    if (!ps)
+        return;
+    int j = 0;
+    for (int i = 0; i < ps->n; i++) {
+        struct plan *pl = &ps->p[i];
+        bool hit = n == SIZE_MAX ||
+                   (pl->w_off < off + n && off < pl->w_off + pl->w_n);
+        if (hit) {
+            if (pl->wpk)
+                clReleaseMemObject(pl->wpk);
+            continue;
+        }
+        ps->p[j++] = *pl;
+    }
+    ps->n = j;
+}
+
+void cd_conv_select_free(struct cd_cl_backend *be)
+{
+    if (!be || !be->conv_plans)
+        return;
+    cd_conv_select_forget(be, 0, SIZE_MAX);
+    free(be->conv_plans->p);
+    free(be->conv_plans->t);
+    free(be->conv_plans);
+    be->conv_plans = NULL;
+}

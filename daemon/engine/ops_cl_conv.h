@@ -1,0 +1,87 @@
+/* ops_cl_conv.h — pieces shared by the OpenCL convolution dispatchers
+ * (ops_cl_conv.c, ops_cl_conv_pk.c) and the per-layer kernel selection
+ * (conv_select.c): the conv geometry, the fused-epilogue operands, the
+ * kernel variants a 2-D convolution can run with, and their enqueue
+ * functions. Only files of the OpenCL layer include this header (it pulls
+ * <CL/cl.h>). */
+#ifndef CD_OPS_CL_CONV_H
+#define CD_OPS_CL_CONV_H
+
+#include "cl_backend.h"
+#include "ops.h"
+
+#include <stdbool.h>
+
+/* Conv geometry with 1-D/2-D mapped onto (d, h, w) with leading sizes 1. */
+struct cd_cl_conv_geo {
+    int cin, cout, groups;
+    int in[3], out[3], k[3], s[3], d[3], p[3]; /* (d, h, w) */
+    int nsp;
+};
+
+/* Fused epilogue operands shared by conv and linear. */
+struct cd_cl_conv_epi {
+    cl_ulong b_off, res_off;
+    cl_int has_bias, has_res, act;
+    float alpha, beta;
+};
+
+/* Kernel variants of a 1-D/2-D convolution that is neither depthwise nor
+ * 3-D. TILE: cd_conv_tile16/tile2x8 (vectors along x, weights as scalars;
+ * any shape). GEMM: cd_matmul (1x1, stride 1, unpadded only). PK*: the
+ * packed-weight kernels of kernels/conv_pk.cl, P positions x NV vectors of
+ * 16 output channels (stride 1 or 2 along both axes where the kernel
+ * exists). */
+enum cd_conv_variant {
+    CD_CONV_TILE,
+    CD_CONV_GEMM,
+    CD_CONV_PK14X2,
+    CD_CONV_PK7X4,
+    CD_CONV_PK8X3,
+    CD_CONV_PK16X1,
+    CD_CONV_PK12X2,
+    CD_CONV_VARIANT_COUNT
+};
+
+/* Name of a variant ("pk14x2"); "?" when out of range. */
+const char *cd_conv_variant_name(int v);
+
+/* Fills g from e (ranks, channel/group and size checks). */
+int cd_cl_conv_geo(const struct cd_exec_node *e, struct cd_cl_conv_geo *g,
+                   struct cd_err *err);
+/* Fills p from e's bias slot and fused attributes (residual shape check). */
+int cd_cl_conv_epi(const struct cd_exec_node *e, struct cd_cl_conv_epi *p,
+                   struct cd_err *err);
+
+/* True for a 1x1, stride-1, unpadded convolution. */
+bool cd_cl_conv_pointwise(const struct cd_cl_conv_geo *g);
+/* True when variant v can run geometry g (depthwise and 3-D convolutions
+ * have their own kernels and no variants). */
+bool cd_cl_conv_variant_ok(const struct cd_cl_conv_geo *g, int v);
+/* True when variant v reads the packed weights (cd_cl_conv_pack). */
+bool cd_cl_conv_variant_packed(int v);
+
+/* Floats of e's packed weights for geometry g. */
+size_t cd_cl_conv_packed_floats(const struct cd_cl_conv_geo *g);
+/* Enqueues the packing of e's weights into wpk (cd_cl_conv_packed_floats
+ * floats). */
+int cd_cl_conv_pack(struct cd_cl_backend *be, const struct cd_exec_node *e,
+                    const struct cd_cl_conv_geo *g, cl_mem wpk,
+                    struct cd_err *err);
+
+/* Enqueues e for `batch` samples with variant v (which must be ok for g);
+ * wpk holds the packed weights when v is packed (else ignored). */
+int cd_cl_conv_run_variant(struct cd_cl_backend *be,
+                           const struct cd_exec_node *e,
+                           const struct cd_cl_conv_geo *g,
+                           const struct cd_cl_conv_epi *p, int v, cl_mem wpk,
+                           int batch, struct cd_err *err);
+
+/* The packed-weight kernels (ops_cl_conv_pk.c): enqueues packed variant v
+ * of e reading the packed weights wpk. */
+int cd_cl_conv_pk_run(struct cd_cl_backend *be, const struct cd_exec_node *e,
+                      const struct cd_cl_conv_geo *g,
+                      const struct cd_cl_conv_epi *p, int v, cl_mem wpk,
+                      int batch, struct cd_err *err);
+
+#endif
