@@ -110,7 +110,7 @@ static const struct key keys[] = {
         "If set, the bound port is written to this file once listening (tests)."),
     STR("api_keys_file", api_keys_file, "", NULL, NULL,
         "File of API keys, one per line, readable by the service only; when set, "
-        "every endpoint but /healthz, /readyz and /v2/health/* needs "
+        "every endpoint but /healthz, /readyz, /v2/health/* and the console's files needs "
         "Authorization: Bearer KEY, and the admin endpoints are enabled."),
     BOOL("ui_enabled", ui_enabled, 1,
          "Serve the web console at / and /ui/*; false answers 404 there."),

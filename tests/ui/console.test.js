@@ -197,7 +197,7 @@ async function main() {
     executablePath: CHROMIUM, headless: true,
     args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'],
   });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 700 } });
   await context.grantPermissions(['microphone'], { origin: base });
   const page = await context.newPage();
   page.setDefaultTimeout(STEP_MS);
