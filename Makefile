@@ -117,6 +117,7 @@ check: deps
 	sh tests/zoo/run.sh $(B)
 	$(MAKE) bench-smoke
 	sh tests/integration/run.sh $(B)
+	sh tests/deploy/run.sh $(B)
 	sh tests/ui/run.sh $(B)
 
 # The web console in Debian's headless chromium (skipped if not installed).

@@ -60,6 +60,29 @@ static void default_pocl_cache_dir(const struct cd_config *c)
     setenv("POCL_CACHE_DIR", dir, 1);
 }
 
+/* POCL's failure to write its cache surfaces later as "no OpenCL device":
+ * create the directory now (mkdir -p) and say plainly if it is unusable. */
+static void check_pocl_cache_dir(void)
+{
+    const char *dir = getenv("POCL_CACHE_DIR");
+    char p[1100], q1[1200], q2[200];
+    if (!dir || !*dir || strlen(dir) >= sizeof p)
+        return;
+    snprintf(p, sizeof p, "%s", dir);
+    for (char *s = p + 1; *s; s++)
+        if (*s == '/') {
+            *s = '\0';
+            mkdir(p, 0700);
+            *s = '/';
+        }
+    mkdir(p, 0700);
+    if (access(p, W_OK | X_OK) != 0)
+        cd_log(CD_LOG_WARN, "pocl_cache_unwritable",
+               "path=%s reason=%s effect=%s", cd_log_quote(p, q1, sizeof q1),
+               cd_log_quote(strerror(errno), q2, sizeof q2),
+               "\"POCL will report no OpenCL CPU device; set cache_dir or POCL_CACHE_DIR\"");
+}
+
 static int load_config(struct cd_config *c, int argc, char **argv)
 {
     struct cd_err err = { 0 };
@@ -90,6 +113,7 @@ int main(int argc, char **argv)
     default_cache_dir(&srv.cfg);
     default_pocl_cache_dir(&srv.cfg);
     cd_log_set_level(cd_log_parse_level(srv.cfg.log_level));
+    check_pocl_cache_dir();
     struct cd_err auth_err = { 0 };
     if (cd_auth_init(&srv.auth, srv.cfg.api_keys_file, &auth_err) != CD_OK) {
         fprintf(stderr, "convd: %s\n", auth_err.msg);
