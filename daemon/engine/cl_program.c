@@ -5,6 +5,7 @@
 #include "cl_program.h"
 
 #include "cl_backend.h"
+#include "fault.h"
 #include "kernels_embed.h"
 
 #include <errno.h>
@@ -22,7 +23,9 @@
 #define CACHE_MAX ((size_t)512 << 20)   /* refuse larger cache files */
 #define MAX_SOURCES 256
 
-static atomic_ulong n_source, n_hit, n_miss, n_reject, n_write, n_tmp;
+static atomic_ulong n_source, n_hit, n_miss, n_reject, n_write, n_tmp, n_write_fail;
+static atomic_flag write_fail_noted = ATOMIC_FLAG_INIT;
+static char write_fail_reason[512];   /* the first failed write, set once */
 
 void cd_cl_program_stats(struct cd_cl_program_stats *out)
 {
@@ -33,6 +36,7 @@ void cd_cl_program_stats(struct cd_cl_program_stats *out)
     out->cache_misses = atomic_load(&n_miss);
     out->cache_rejects = atomic_load(&n_reject);
     out->cache_writes = atomic_load(&n_write);
+    out->cache_write_failures = atomic_load(&n_write_fail);
 }
 
 /* ---- hashing ---------------------------------------------------------- */
@@ -159,34 +163,70 @@ static int write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
+/* Counts a failed cache write; the first one's reason is kept for the
+ * daemon to log once (cd_cl_program_cache_error). */
+static void write_failed(const char *what, const char *path, int errnum)
+{
+    if (!atomic_flag_test_and_set(&write_fail_noted))
+        snprintf(write_fail_reason, sizeof write_fail_reason, "%s %.400s: %s", what,
+                 path, strerror(errnum));
+    atomic_fetch_add(&n_write_fail, 1);
+}
+
 /* Writes the binary to path through a temporary file and rename(2), so a
- * reader never sees half a file. Failures are silent: the cache is optional. */
+ * reader never sees half a file. A failure is only counted: the cache is
+ * optional and the program is already built. */
 static void cache_write(const char *dir, const char *path, uint64_t key,
                         const unsigned char *bin, size_t n)
 {
     char tmp[4200];
     unsigned char hdr[CACHE_HDR];
     uint64_t n64 = n, sum = fnv(FNV_OFFSET, bin, n);
-    if (mkdir_p(dir) != 0)
+    if (mkdir_p(dir) != 0) {
+        write_failed("mkdir", dir, errno);
         return;
+    }
     int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%lu", path, (long)getpid(),
                        atomic_fetch_add(&n_tmp, 1));
     if (len < 0 || (size_t)len >= sizeof tmp)
         return;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
+    if (fd < 0) {
+        write_failed("open", tmp, errno);
         return;
+    }
     memcpy(hdr, CACHE_MAGIC, 8);
     memcpy(hdr + 8, &key, 8);
     memcpy(hdr + 16, &n64, 8);
     memcpy(hdr + 24, &sum, 8);
     int bad = write_all(fd, hdr, CACHE_HDR) || write_all(fd, bin, n);
+    if (!bad && cd_fault_fire(CD_FAULT_CACHE_WRITE)) {   /* test hook: disk full */
+        errno = ENOSPC;
+        bad = 1;
+    }
+    int errnum = errno;
     bad |= close(fd) != 0;
-    if (bad || rename(tmp, path) != 0) {
+    if (!bad && rename(tmp, path) != 0) {
+        errnum = errno;
+        bad = 1;
+    }
+    if (bad) {
+        write_failed("write", tmp, errnum);
         unlink(tmp);
         return;
     }
     atomic_fetch_add(&n_write, 1);
+}
+
+int cd_cl_program_cache_error(char *buf, size_t len)
+{
+    if (!buf || len == 0)
+        return 0;
+    buf[0] = '\0';
+    if (atomic_load(&n_write_fail) == 0)
+        return 0;
+    snprintf(buf, len, "%s", write_fail_reason);
+    return 1;
 }
 
 /* ---- building --------------------------------------------------------- */
@@ -249,12 +289,19 @@ static cl_program build_binary(struct cd_cl_backend *be,
     return p;
 }
 
+/* A source that does not compile: the "build" fault injection (fault.h)
+ * appends it so the real compiler fails with a real build log. */
+static const char fault_source[] =
+    "\n#line 1 \"fault_injected.cl\"\n"
+    "kernel void cd_fault_injected(global float *x)\n"
+    "{\n    x[0] = convd_fault_injected_undeclared;\n}\n";
+
 /* Every embedded source behind a #line directive naming its file, common.cl
- * first so the others may use its helpers. */
-static int build_source(struct cd_cl_backend *be, cl_program *out,
+ * first so the others may use its helpers; broken adds fault_source. */
+static int build_source(struct cd_cl_backend *be, cl_program *out, bool broken,
                         struct cd_err *err)
 {
-    const char *strs[2 * MAX_SOURCES];
+    const char *strs[2 * MAX_SOURCES + 1];
     char lines[MAX_SOURCES][96];
     cl_uint n = 0;
     size_t count = cd_kernel_count;
@@ -273,6 +320,8 @@ static int build_source(struct cd_cl_backend *be, cl_program *out,
             strs[n++] = cd_kernel_sources[i];
         }
     }
+    if (broken)
+        strs[n++] = fault_source;
     cl_int rc;
     cl_program p = clCreateProgramWithSource(be->ctx, n, strs, NULL, &rc);
     if (rc != CL_SUCCESS)
@@ -312,7 +361,8 @@ int cd_cl_program_build(struct cd_cl_backend *be, const char *cache_dir,
     if (be->prog)
         return CD_OK;
     uint64_t key = cache_key(be);
-    int use_cache = cache_dir && *cache_dir &&
+    bool inject = cd_fault_fire(CD_FAULT_BUILD);   /* test hook: compile error */
+    int use_cache = !inject && cache_dir && *cache_dir &&
                     cd_cl_program_cache_path(be, cache_dir, path, sizeof path,
                                              NULL) == CD_OK;
     if (use_cache) {
@@ -328,7 +378,7 @@ int cd_cl_program_build(struct cd_cl_backend *be, const char *cache_dir,
         if (be->prog)
             return CD_OK;
     }
-    int rc = build_source(be, &be->prog, err);
+    int rc = build_source(be, &be->prog, inject, err);
     if (rc != CD_OK)
         return rc;
     if (use_cache)
@@ -394,8 +444,10 @@ int cd_cl_enqueue(struct cd_cl_backend *be, cl_kernel k, cl_uint dims,
     for (cl_uint i = 0; i < dims; i++)
         if (gws[i] == 0)
             return CD_OK; /* nothing to compute */
-    cl_int rc = clEnqueueNDRangeKernel(be->q, k, dims, NULL, gws, lws, 0, NULL,
-                                       NULL);
+    /* test hook (fault.h): the enqueue fails as a device out of resources */
+    cl_int rc = cd_fault_fire(CD_FAULT_ENQUEUE)
+                    ? CL_OUT_OF_RESOURCES
+                    : clEnqueueNDRangeKernel(be->q, k, dims, NULL, gws, lws, 0, NULL, NULL);
     if (rc == CL_SUCCESS)
         return CD_OK;
     size_t kn = 0;

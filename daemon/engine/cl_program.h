@@ -21,6 +21,7 @@ struct cd_cl_program_stats {
     unsigned long cache_misses;  /* no cache file for the key */
     unsigned long cache_rejects; /* cache file corrupt or refused by driver */
     unsigned long cache_writes;  /* cache files written */
+    unsigned long cache_write_failures; /* writes that failed (disk full, ...) */
 };
 
 /* Builds be->prog for be->device in be->ctx from every embedded source
@@ -38,6 +39,11 @@ int cd_cl_program_cache_path(const struct cd_cl_backend *be,
                              struct cd_err *err);
 
 void cd_cl_program_stats(struct cd_cl_program_stats *out);
+
+/* The first failed cache write ("write DIR/...: No space left on device")
+ * into buf; returns 1 if there was one, else 0 (buf ""). The build goes on
+ * without caching: the daemon logs this once. */
+int cd_cl_program_cache_error(char *buf, size_t len);
 
 /* Releases every kernel cached in be->kernels, then be->prog. */
 void cd_cl_program_release(struct cd_cl_backend *be);

@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "batcher.h"
 #include "config.h"
+#include "engine/cl_program.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -81,6 +82,19 @@ static void check_pocl_cache_dir(void)
                "path=%s reason=%s effect=%s", cd_log_quote(p, q1, sizeof q1),
                cd_log_quote(strerror(errno), q2, sizeof q2),
                "\"POCL will report no OpenCL CPU device; set cache_dir or POCL_CACHE_DIR\"");
+}
+
+/* The kernel cache is optional: the first failed write (disk full, an
+ * unwritable cache_dir) is logged once, and convd goes on without caching. */
+static void log_cache_failure_once(void)
+{
+    static bool logged;
+    char reason[512], q[600];
+    if (logged || !cd_cl_program_cache_error(reason, sizeof reason))
+        return;
+    logged = true;
+    cd_log(CD_LOG_WARN, "kernel_cache_unwritable", "reason=%s",
+           cd_log_quote(reason, q, sizeof q));
 }
 
 static int load_config(struct cd_config *c, int argc, char **argv)
@@ -180,6 +194,7 @@ int main(int argc, char **argv)
             cd_notify_ready(&notify, ready, failed);
         }
         cd_notify_watchdog_tick(&notify, cd_now());
+        log_cache_failure_once();
         struct timespec ts = { 0, 50 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }

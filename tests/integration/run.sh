@@ -25,7 +25,7 @@ export BUILD_DIR="$B" OPENBLAS_NUM_THREADS=1 PYTHONDONTWRITEBYTECODE=1
 cd "$HERE" || exit 1
 # -k on timeout: a hung test (or daemon) is killed, never waited on forever.
 timeout -k 10 "${CONVD_IT_TIMEOUT:-600}" \
-    "$PY" -m unittest -v ${CONVD_IT_TESTS:-test_server test_media test_hostile test_auth test_repository test_clients test_nginx_failover test_ui} >"$LOG" 2>&1
+    "$PY" -m unittest -v ${CONVD_IT_TESTS:-test_server test_media test_hostile test_auth test_repository test_clients test_nginx_failover test_ui test_faults} >"$LOG" 2>&1
 rc=$?
 cat "$LOG"
 # unittest's summary: "Ran N tests" then "OK (skipped=S)" or
