@@ -2,8 +2,8 @@
 # run.sh BUILD_DIR — deployment tests (Python unittest, /usr/bin/python3):
 # make install into a DESTDIR and into a temporary PREFIX, the installed
 # daemon classifying through the installed client under the unit's
-# restrictions, sd_notify on a fake NOTIFY_SOCKET, socket activation, the
-# systemd units (systemd-analyze verify and security), the Prometheus
+# restrictions, sd_notify on a fake NOTIFY_SOCKET, socket activation, a
+# traced cold start against the unit's system call filter, the systemd units (systemd-analyze verify and security), the Prometheus
 # config (promtool), the Kubernetes manifests and the man pages.
 # BUILD_DIR/convd must be built (make install builds nothing new). Bounded
 # by $CONVD_DEPLOY_TIMEOUT seconds (default 900; a cold kernel cache for
@@ -25,7 +25,7 @@ trap 'rm -f "$LOG"' EXIT
 export BUILD_DIR="$B" PYTHONDONTWRITEBYTECODE=1
 cd "$HERE" || exit 1
 timeout -k 10 "${CONVD_DEPLOY_TIMEOUT:-900}" \
-    /usr/bin/python3 -m unittest -v ${CONVD_DEPLOY_TESTS:-test_install test_notify test_socket_activation test_units} \
+    /usr/bin/python3 -m unittest -v ${CONVD_DEPLOY_TESTS:-test_install test_notify test_socket_activation test_syscall_filter test_units} \
     >"$LOG" 2>&1
 rc=$?
 cat "$LOG"
