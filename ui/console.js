@@ -262,6 +262,7 @@
         render();
       }
     }
+    $('drop').dataset.file = file.name || '';
     updateButtons();
   }
 

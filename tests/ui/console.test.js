@@ -141,6 +141,20 @@ async function pickModel(page, name) {
   await page.waitForFunction((n) => document.querySelector('#model-name').textContent.startsWith(n), name);
 }
 
+// Drops a file on the page as a person dragging it from a file manager
+// would, and waits until the page has taken it.
+async function dropFile(page, file, type) {
+  await page.evaluate(([b64, name, t]) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], name, { type: t }));
+    document.getElementById('drop').dispatchEvent(
+      new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, [fs.readFileSync(file).toString('base64'), 'dropped-' + path.basename(file), type]);
+  await page.waitForFunction((n) => document.getElementById('drop').dataset.file === n,
+    'dropped-' + path.basename(file));
+}
+
 async function runAction(page, button, what) {
   await page.evaluate(() => { delete document.body.dataset.done; });
   await page.waitForSelector(button + ':not([disabled])');
@@ -304,10 +318,10 @@ async function main() {
       fs.copyFileSync(file, DOCS_SHOT);
   });
 
-  step('segment draws the daemon\'s class mask with a legend', async () => {
+  step('a dropped image is segmented: the daemon\'s class mask with a legend', async () => {
     const img = path.join(ROOT, 'models/shapes-wavemix-seg/test.png');
     await pickModel(page, 'shapes-wavemix-seg');
-    await page.setInputFiles('#file', img);
+    await dropFile(page, img, 'image/png');
     check(await runAction(page, '#do-segment') === 'segment', 'segment did not finish');
     await setOpacity(page, 100);
     const j = await (await post(base, 'shapes-wavemix-seg', 'segment', '', img, 'image/png')).json();
