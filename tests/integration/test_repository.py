@@ -211,14 +211,21 @@ class RepositoryTests(unittest.TestCase):
         models = H.models_dir(self.tmp)
         s = self.start(models, {"max_batch": 8, "max_delay_us": 10000000,
                                 "timeout_ms": 60000})
+        # Build (and cache) the new model's kernels first, under another
+        # name, so that the swap below takes seconds, not a cold compile.
+        warm = os.path.join(models, "warm")
+        H.make_slow_model(warm, name="tiny-demo", size=32, ch=8, n_conv=1, seed=3)
+        st, _, data = post(s.port, "/v2/repository/models/warm/load", timeout=300)
+        self.assertEqual(st, 200, data)
+        self.assertEqual(post(s.port, "/v2/repository/models/warm/unload")[0], 200)
+        new = os.path.join(self.tmp, "new-version")
+        os.rename(warm, new)
         with cf.ThreadPoolExecutor(3) as ex:
             futs = [ex.submit(self.classify, s.port, "tiny-demo", 90) for _ in range(3)]
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline and queue_depth(s.port, "tiny-demo") < 3:
                 time.sleep(0.02)
             self.assertEqual(queue_depth(s.port, "tiny-demo"), 3)
-            new = os.path.join(self.tmp, "new-version")
-            H.make_slow_model(new, name="tiny-demo", size=32, ch=8, n_conv=1, seed=3)
             os.rename(os.path.join(models, "tiny-demo"), os.path.join(self.tmp, "old"))
             os.rename(new, os.path.join(models, "tiny-demo"))
             trigger(s)
