@@ -1,10 +1,8 @@
-/* api_ui.c — GET / and GET /ui/{file}: the web console's static files,
- * embedded in the binary at build time (tools/embed_ui.sh). A name is served
- * only when it is exactly one of the embedded files; everything else is 404,
- * as is every UI path when ui_enabled is false. Answers carry the file's
- * Content-Type, an ETag (304 on If-None-Match), Cache-Control and the
- * security headers (CSP without inline code, nosniff, no referrer, no
- * framing). It reads nothing from disk and never touches a model. */
+/* api_ui.c — GET / and /ui/{file}: the web console's files embedded at build
+ * time (tools/embed_ui.sh), only names exactly in that table (else 404; all
+ * 404 when ui_enabled is false), with Content-Type, ETag (304), Cache-Control
+ * and the security headers (CSP, nosniff, no referrer, no framing). It reads
+ * nothing from disk and never touches a model. */
 #include "server/api.h"
 
 #include <stdbool.h>
