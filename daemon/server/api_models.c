@@ -124,9 +124,12 @@ CD_API_FN(v2_model)
     }
     json_t *in = json_pack("{s:s, s:s, s:o}", "name", input_name(s->model), "datatype",
                            "FP32", "shape", shape_json(&ish, -1, true));
-    /* encoded images are accepted as BYTES [B] through the binary extension */
+    /* encoded images are accepted as BYTES [B] through the binary extension;
+     * the version is the registry's load counter (the repository index's) */
+    char version[16];
+    snprintf(version, sizeof version, "%d", s->version);
     cd_http_respond_json(r, 200, json_pack("{s:s, s:[s], s:s, s:[o], s:o}", "name",
-                                           s->name, "versions", "1", "platform", "convd",
+                                           s->name, "versions", version, "platform", "convd",
                                            "inputs", in, "outputs", outs));
     cd_served_unref(s);
 }

@@ -151,6 +151,8 @@ class RepositoryTests(unittest.TestCase):
         # loaded again: versions go on
         st, _, data = post(s.port, "/v2/repository/models/tiny-two/load")
         self.assertEqual(json.loads(data)["version"], "2")
+        st, _, data = H.request(s.port, "GET", "/v2/models/tiny-two", headers=AUTH)
+        self.assertEqual(json.loads(data)["versions"], ["2"])
 
         # names and bodies
         for path, want in (("nope", 404), ("not-a-model", 404), (".hidden", 400),
