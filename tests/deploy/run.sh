@@ -3,8 +3,9 @@
 # make install into a DESTDIR and into a temporary PREFIX, the installed
 # daemon classifying through the installed client under the unit's
 # restrictions, sd_notify on a fake NOTIFY_SOCKET, socket activation, a
-# traced cold start against the unit's system call filter, the systemd units (systemd-analyze verify and security), the Prometheus
-# config (promtool), the Kubernetes manifests and the man pages.
+# traced cold start against the unit's system call filter, the systemd
+# units (systemd-analyze verify and security), the Prometheus config
+# (promtool), the Kubernetes manifests and the man pages.
 # BUILD_DIR/convd must be built (make install builds nothing new). Bounded
 # by $CONVD_DEPLOY_TIMEOUT seconds (default 900; a cold kernel cache for
 # the whole zoo takes a few minutes once). Last line: "N passed, M failed".
