@@ -51,9 +51,16 @@ gen_config() {
     sed "s|\"models_dir\": *\"[^\"]*\"|\"models_dir\": \"$SHARE/models\"|" config/convd.json
 }
 
-# A client script with its library sourced from the installed location.
+# A client script with its library sourced from the installed location and
+# every client's NAME.sh (usage lines, messages) called convd-NAME.
 gen_client() {
-    sed "s|\$(dirname \"\$0\")/convd-client-lib\.sh|$LIB|" "$1"
+    set -- "$1" -e "s|\$(dirname \"\$0\")/convd-client-lib\.sh|$LIB|"
+    for other in $(client_names); do
+        set -- "$@" -e "s/\(^\|[^A-Za-z0-9_.-]\)$other\.sh\b/\1convd-$other/g"
+    done
+    file=$1
+    shift
+    sed "$@" "$file"
 }
 
 # A unit with ExecStart's binary and config at their installed locations.

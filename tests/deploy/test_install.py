@@ -104,6 +104,9 @@ class InstallLayoutTest(unittest.TestCase):
             with open(os.path.join(dest, "usr/bin/convd-" + c)) as f:
                 text = f.read()
             self.assertIn('. "/usr/share/convd/convd-client-lib.sh"', text)
+            # Usage lines and messages name the installed command.
+            self.assertIn("convd-" + c, text)
+            self.assertNotIn(c + ".sh", text)
         for f in files:
             p = os.path.join(dest, f)
             if os.path.getsize(p) < 1 << 20 and not f.endswith(".safetensors"):
