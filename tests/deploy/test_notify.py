@@ -76,6 +76,15 @@ class NotifyTest(unittest.TestCase):
         gaps = [b - a for a, b in zip(pings, pings[1:])]
         self.assertLess(max(gaps), usec / 1e6, gaps)
         self.assertIn("interval_ms=400", "".join(h.event_lines(d.stderr(), "watchdog")))
+        # A reload may compile for minutes: the deadline is pushed out by 10
+        # minutes with RELOADING=1 and restored with the next READY=1.
+        d.proc.send_signal(signal.SIGHUP)
+        i_rel = self.notify.wait_for("RELOADING=1", 30, after=i_ready + 1)
+        self.assertIsNotNone(i_rel, d.stderr()[-3000:])
+        self.assertIn("WATCHDOG_USEC=%d" % (usec + 600000000), self.notify.snapshot()[i_rel][1])
+        i_again = self.notify.wait_for("READY=1", 120, after=i_rel + 1)
+        self.assertIsNotNone(i_again, d.stderr()[-3000:])
+        self.assertIn("WATCHDOG_USEC=%d" % usec, self.notify.snapshot()[i_again][1])
         self.assertEqual(d.terminate(), 0)
 
     def test_watchdog_for_another_pid_is_ignored(self):
