@@ -182,7 +182,7 @@ def plot(profs, levels, bw, png):
                  % (profs[0]["batch"], time.strftime("%Y-%m-%d", time.gmtime())),
                  fontsize=10)
     ax.grid(True, which="both", lw=0.3)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(png)), exist_ok=True)
     fig.savefig(png)
