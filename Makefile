@@ -119,6 +119,9 @@ check: deps
 	sh tests/integration/run.sh $(B)
 	sh tests/deploy/run.sh $(B)
 	sh tests/ui/run.sh $(B)
+	$(MAKE) soak SOAK_SECONDS=45
+	$(MAKE) fuzz-smoke
+	$(MAKE) asan
 
 # The web console in Debian's headless chromium (skipped if not installed).
 ui-test: all
@@ -204,13 +207,16 @@ ASAN_B     := build-asan
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0 \
   LSAN_OPTIONS=suppressions=$(CURDIR)/tests/asan/lsan.supp:print_suppressions=0 \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 CK_TIMEOUT_MULTIPLIER=10
+# The integration suites that exercise the daemon's own code paths.
+ASAN_IT_TESTS := test_server test_media test_hostile test_faults
 asan:
 	$(MAKE) B=$(ASAN_B) SAN_CFLAGS="$(ASAN_FLAGS)" all $(TEST_SRC:tests/%.c=$(ASAN_B)/tests/%)
 	@failed=""; for t in $(TEST_SRC:tests/%.c=$(ASAN_B)/tests/%); do echo "== asan $$t"; \
 	  $(ASAN_ENV) CD_BUILD=$(ASAN_B) $$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "ASAN FAILED:$$failed"; exit 1; fi
-	$(ASAN_ENV) CONVD_IT_TIMEOUT=900 sh tests/integration/run.sh $(ASAN_B)
+	$(ASAN_ENV) CONVD_IT_TIMEOUT=1200 CONVD_IT_TESTS="$(ASAN_IT_TESTS)" \
+	  sh tests/integration/run.sh $(ASAN_B)
 
 # make fuzz FUZZ_SECONDS=N: every libFuzzer harness in tests/fuzz for N
 # seconds each (clang, ASan + UBSan, build dir build-fuzz). fuzz-smoke runs
@@ -234,5 +240,12 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	sh tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_SMOKE_SECONDS) $(FUZZ_NAMES)
+
+# make soak [SOAK_SECONDS=300]: 2x the saturated load for that long
+# (bench/soak.py); make check runs a 45-second form.
+SOAK_SECONDS ?= 300
+soak: all
+	OPENBLAS_NUM_THREADS=1 timeout -k 10 $$(( $(SOAK_SECONDS) + 400 )) \
+	  $(PYTHON) bench/soak.py --build $(B) --seconds $(SOAK_SECONDS)
 
 .PHONY: asan fuzz fuzz-build fuzz-smoke soak

@@ -153,7 +153,8 @@ static struct cd_api_call *classify_audio(struct cd_http_req *r,
         cd_http_respond_error(r, 500, "out of memory");
         return NULL;
     }
-    st = cd_audio_input_tensor(wav, wav_len, s->audio, c->input, c->numel, &err);
+    st = cd_audio_input_tensor(wav, wav_len, srv->cfg.max_audio_seconds, s->audio, c->input,
+                               c->numel, &err);
     if (st) {
         cd_http_respond_error(r, st, "%s", err.msg);
         cd_api_call_free(c);

@@ -99,7 +99,8 @@ static int audio_to_input(struct cd_api_call *c, const struct cd_kserve_input *i
         float *dst = c->input + (size_t)i * c->numel;
         int st = wave ? cd_audio_input_wave(wave + (size_t)i * L, L, s->audio, dst,
                                             c->numel, err)
-                      : cd_audio_input_tensor(in->elem[i], in->elem_len[i], s->audio,
+                      : cd_audio_input_tensor(in->elem[i], in->elem_len[i],
+                                              c->srv->cfg.max_audio_seconds, s->audio,
                                               dst, c->numel, err);
         if (st) {
             cd_err_wrap(err, "input '%s' element %lld", in->name, (long long)i);

@@ -33,7 +33,7 @@ int cd_audio_input_find(const char *content_type, const void *body, size_t len,
                               err);
 }
 
-int cd_audio_input_tensor(const void *wav, size_t len,
+int cd_audio_input_tensor(const void *wav, size_t len, double max_seconds,
                           const struct cd_audio_frontend *fe, float *out,
                           size_t out_numel, struct cd_err *err)
 {
@@ -42,7 +42,8 @@ int cd_audio_input_tensor(const void *wav, size_t len,
         cd_err_set(err, CD_EINVAL, "the model does not take audio");
         return 400;
     }
-    int rc = cd_wav_decode(wav, len, CD_AUDIO_INPUT_MAX_SECONDS, &a, err);
+    int rc = cd_wav_decode(wav, len, max_seconds > 0 ? max_seconds : CD_AUDIO_INPUT_MAX_SECONDS,
+                           &a, err);
     if (rc != CD_OK) {
         cd_err_wrap(err, rc == CD_ENOMEM ? "decoding the WAV"
                                          : "cannot decode the WAV");

@@ -14,7 +14,8 @@
 
 struct cd_audio_frontend;
 
-/* Longest clip accepted, in seconds (checked from the WAV header before
+/* Longest clip accepted when the caller passes max_seconds <= 0; the daemon
+ * passes its max_audio_seconds key (checked from the WAV header before
  * anything is allocated). */
 #define CD_AUDIO_INPUT_MAX_SECONDS 30.0
 
@@ -30,10 +31,11 @@ int cd_audio_input_find(const char *content_type, const void *body, size_t len,
                         const char *field, const void **wav, size_t *wav_len,
                         struct cd_err *err);
 
-/* Decodes a WAV and computes the front-end's features into out (out_numel
- * floats = C * T). Returns 0, or the HTTP status (400 for a bad or too long
- * WAV, 500 internal) with a message in err. */
-int cd_audio_input_tensor(const void *wav, size_t len,
+/* Decodes a WAV of at most max_seconds (<= 0: CD_AUDIO_INPUT_MAX_SECONDS)
+ * and computes the front-end's features into out (out_numel floats = C * T).
+ * Returns 0, or the HTTP status (400 for a bad or too long WAV, 500
+ * internal) with a message in err. */
+int cd_audio_input_tensor(const void *wav, size_t len, double max_seconds,
                           const struct cd_audio_frontend *fe, float *out,
                           size_t out_numel, struct cd_err *err);
 

@@ -96,6 +96,9 @@ static const struct key keys[] = {
          "Accepts K, M, G suffixes (binary)."),
     SIZE("max_image_pixels", max_image_pixels, 40000000, 1, 1000000000,
          "Largest decoded image, width*height; larger ones get 400."),
+    INT("max_audio_seconds", max_audio_seconds, 30, 1, 3600,
+        "Longest WAV accepted, in seconds (from its header, before decoding); "
+        "longer ones get 400."),
     INT("max_top_k", max_top_k, 100, 1, 100000,
         "Largest ?top=K for classification."),
     INT("max_batch", batch.max_batch, 8, 1, 256,

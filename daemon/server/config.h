@@ -41,6 +41,7 @@ struct cd_config {
     int body_timeout_s;          /* request line to end of body */
     size_t max_body_bytes;       /* 413 above this, refused on Content-Length */
     size_t max_image_pixels;     /* decoded width*height limit */
+    int max_audio_seconds;       /* WAV duration limit */
     int max_top_k;
     struct cd_batch_cfg batch;   /* defaults for every model */
     int n_overrides;

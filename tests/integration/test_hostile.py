@@ -702,6 +702,27 @@ class Hostile(unittest.TestCase):
         resp = [r for r in parse_raw_responses(got) if r[0] != 100]
         err_json(self, resp[0][0], resp[0][1], resp[0][2], 413)
 
+    # ------------------------------------------------------------ logs
+
+    def test_no_request_data_in_logs(self):
+        secret = "s3cr3t-%d" % os.getpid()
+        body, ct = H.multipart("file", secret + ".png", "image/png", self.sample)
+        st, _, _ = H.request(self.port, "POST", CLASSIFY + "?top=3&tag=" + secret,
+                             body=body + secret.encode(),
+                             headers={"Content-Type": ct, "X-Secret": secret,
+                                      "Authorization": "Bearer " + secret,
+                                      "Cookie": "session=" + secret})
+        self.assertIn(st, (200, 400))
+        bad = self.infer_json({"name": secret, "datatype": "FP32", "shape": SHAPE,
+                               "data": [secret]})
+        self.infer_err(bad)
+        self.infer_err(b'{"inputs": [' + secret.encode())
+        H.request(self.port, "GET", "/healthz")   # the log line is written at completion
+        time.sleep(0.3)
+        log = self.srv.stderr()
+        self.assertIn("event=request", log)
+        self.assertNotIn(secret, log)
+
     # ------------------------------------------------------------ connection floods
 
     def rss_kib(self):
