@@ -81,6 +81,9 @@ START_TEST(defaults)
     ck_assert_int_eq(c.threads, 4);
     ck_assert_int_eq(c.max_connections, 1024);
     ck_assert_int_eq(c.connection_timeout_s, 30);
+    ck_assert_int_eq(c.max_connections_per_ip, 128);
+    ck_assert_int_eq(c.body_timeout_s, 60);
+    ck_assert_int_eq(c.max_audio_seconds, 30);
     ck_assert_uint_eq(c.max_body_bytes, 16u << 20);
     ck_assert_uint_eq(c.max_image_pixels, 40000000u);
     ck_assert_int_eq(c.max_top_k, 100);

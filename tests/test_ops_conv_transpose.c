@@ -153,8 +153,9 @@ START_TEST(ct_ref_known)
         ck_assert_msg(arena[4 + i] == want[i], "out[%d] = %g", i, arena[4 + i]);
     a.pad_begin[0] = a.pad_end[0] = 1;
     a.output_padding[0] = 1;
-    struct cd_shape w3 = { 3, { 1, 1, 3 } }, o;
-    ck_assert_int_eq(cd_shape_conv_transpose(&a, 1, &in.shape, &w3, &o, &err),
+    /* one shape per weight slot: the kernel, then an absent bias */
+    struct cd_shape w3[2] = { { 3, { 1, 1, 3 } }, { 0 } }, o;
+    ck_assert_int_eq(cd_shape_conv_transpose(&a, 1, &in.shape, w3, &o, &err),
                      CD_OK);
     ck_assert_int_eq((int)o.dim[2], 4);
     e.out.shape = o;

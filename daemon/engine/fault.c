@@ -58,6 +58,22 @@ bool cd_fault_fire(enum cd_fault_point p)
         return false;
     if (!rules[p].path[0])
         return true;
+    /* The trigger may hold a count N: the Nth check from now fails (so a
+     * fault can land in the middle of a batch). Checks of one point come
+     * from one thread at a time (the device worker, a model load). */
+    FILE *f = fopen(rules[p].path, "r+");
+    if (!f)
+        return false;
+    long n = 1;
+    if (fscanf(f, "%ld", &n) != 1 || n < 1)
+        n = 1;
+    if (n > 1) {
+        rewind(f);
+        fprintf(f, "%ld\n", n - 1);
+        fclose(f);
+        return false;
+    }
+    fclose(f);
     /* unlink succeeds for exactly one caller per trigger file */
     return unlink(rules[p].path) == 0;
 }

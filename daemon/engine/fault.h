@@ -4,7 +4,8 @@
  * is one relaxed atomic load. Syntax: a comma-separated list of
  *   POINT            the point always fails
  *   POINT=PATH       the point fails once each time the file PATH exists
- *                    (the failing call removes it: exactly one call fails)
+ *                    (the failing call removes it: exactly one call fails);
+ *                    if PATH holds a number N, the Nth check from then fails
  * Points: "build" (the OpenCL program build fails with a real compiler
  * error and build log), "enqueue" (a kernel enqueue fails with
  * CL_OUT_OF_RESOURCES), "cache_write" (writing the program cache fails with

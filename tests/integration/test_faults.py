@@ -183,7 +183,8 @@ class Faults(unittest.TestCase):
         s = self.serve(models, env={"CONVD_FAULT_INJECT": "enqueue=" + trig},
                        config={"models": {MODEL: {"max_batch": 4, "max_delay_us": 300000}}})
         ref = self.classify_ok(s)
-        open(trig, "w").close()
+        with open(trig, "w") as f:
+            f.write("3")   # the third kernel of the next batch fails: mid-batch
         n = 4
         barrier = threading.Barrier(n, timeout=30)
 
