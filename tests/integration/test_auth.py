@@ -70,7 +70,7 @@ class AuthTests(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="convd-it-auth-")
         path = keys_file(cls.tmp, "# two keys\n%s\n\n%s\n" % (KEY1, KEY2))
-        cls.srv = H.Server(H.models_dir(cls.tmp), config={"api_keys_file": path}).start()
+        cls.srv = H.Server(H.models_dir(cls.tmp), config={"api_keys_file": path}).start(timeout=300)
         cls.port = cls.srv.port
         with open(H.SAMPLE_PNG, "rb") as f:
             cls.sample = f.read()

@@ -87,7 +87,7 @@ class ClientTests(unittest.TestCase):
         with open(keys, "w") as f:
             f.write(KEY + "\n")
         os.chmod(keys, 0o600)
-        cls.srv = H.Server(models, config={"api_keys_file": keys}).start()
+        cls.srv = H.Server(models, config={"api_keys_file": keys}).start(timeout=300)
         cls.url = "http://127.0.0.1:%d" % cls.srv.port
         cls.img = os.path.join(cls.tmp, "in.png")
         with open(cls.img, "wb") as f:

@@ -138,7 +138,7 @@ class NginxFailoverTests(unittest.TestCase):
             # about failover, not batching)
             s = H.Server(models, config={"max_batch": 1})
             self.servers.append(s)
-            s.start()
+            s.start(timeout=300)
         a, b = self.servers
         images = [H.png_encode(H.random_image(seed)) for seed in range(3)]
         want = []

@@ -82,7 +82,7 @@ class RepositoryTests(unittest.TestCase):
             cfg["api_keys_file"] = write_keys(self.tmp)
         s = H.Server(models, config=cfg)
         self.servers.append(s)
-        return s.start()
+        return s.start(timeout=300)
 
     def classify(self, port, model, timeout=60):
         return H.request(port, "POST", "/v1/models/%s/classify" % model, body=self.sample,
