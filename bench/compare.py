@@ -198,7 +198,7 @@ def bench_model(args, m, work):
 
 def print_table(results, batches, out=sys.stdout, md=False):
     head = ["model", "input"] + sum([["b%d torch" % b, "b%d convd" % b, "b%d ratio" % b]
-                                     for b in batches], []) + ["max|diff|"]
+                                     for b in batches], []) + ["max abs diff"]
     rows = []
     for r in results:
         cells = [r["name"], r.get("shape", "")]
