@@ -3,7 +3,7 @@ over HTTP: admin endpoints refused (403) without API keys; index, load and
 unload with a key; a load that fails keeps the serving version and returns
 the reason; a load, a SIGHUP reload and an unload while requests wait in the
 batch queue (those finish on the version they were queued on, later ones see
-the new state); SIGHUP keeps unloaded models out. Each daemon is bounded in
+the new state); SIGHUP keeps unloaded models out; SIGTERM during loads. Each daemon is bounded in
 time and killed in cleanup. Run through run.sh."""
 import concurrent.futures as cf
 import json
@@ -204,6 +204,25 @@ class RepositoryTests(unittest.TestCase):
         shutil.copy(os.path.join(H.TINY, json.loads(good)["weights"]), wpath)
         st, _, data = post(s.port, "/v2/repository/models/tiny-demo/load")
         self.assertEqual((st, json.loads(data)["version"]), (200, "2"))
+
+    def test_sigterm_during_loads(self):
+        """Loads asked just before SIGTERM: the running one finishes, the
+        waiting ones get 503; every request is answered and convd exits 0."""
+        models = H.models_dir(self.tmp)
+        H.make_slow_model(os.path.join(models, "slow"), size=96, ch=32, n_conv=3)
+        s = self.start(models)
+        with cf.ThreadPoolExecutor(4) as ex:
+            futs = [ex.submit(post, s.port, "/v2/repository/models/%s/load" % m, b"", None, 120)
+                    for m in ("slow", "tiny-demo", "slow", "tiny-demo")]
+            time.sleep(0.3)
+            s.signal(signal.SIGTERM)
+            res = [f.result(timeout=150) for f in futs]
+        for st, hd, data in res:
+            self.assertIn(st, (200, 503), data[:300])
+            if st == 503:
+                self.assertIn("stopping", err_msg(self, st, hd, data, 503))
+        s.proc.wait(60)
+        self.assertEqual(s.proc.returncode, 0, s.stderr())
 
     def swap_while_queued(self, trigger):
         """Three requests wait in the batch queue (max_delay 10 s) while the
