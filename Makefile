@@ -155,7 +155,14 @@ install: all
 uninstall:
 	$(INSTALL_ENV) sh tools/install.sh uninstall
 
-.PHONY: install uninstall
+# The installed unit under a real, private systemd (root; not in check).
+check-systemd: all
+	sh tests/deploy/systemd_boot.sh $(B)
+
+.PHONY: install uninstall check-systemd
+
+MICRO_SRC := $(wildcard bench/micro/*.c)
+MICRO_BIN := $(MICRO_SRC:bench/micro/%.c=$(B)/bench/%)
 
 $(B)/bench/%: $(B)/obj/bench/micro/%.o $(LIB_OBJ)
 	@mkdir -p $(dir $@)
