@@ -131,9 +131,6 @@ ui-test: all
 run: deps all
 	$(B)/convd --config config/convd.json --models models --host 127.0.0.1 --port 8080
 
-MICRO_SRC := $(wildcard bench/micro/*.c)
-MICRO_BIN := $(MICRO_SRC:bench/micro/%.c=$(B)/bench/%)
-
 # make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc]: binaries,
 # models, config (never overwritten), systemd units, clients, man pages;
 # every location can be overridden (see tools/install.sh and
