@@ -14,8 +14,11 @@ B=$1; SECS=$2; shift 2
 HERE=$(cd "$(dirname "$0")" && pwd)
 ART="$B/fuzz-artifacts"
 mkdir -p "$ART"
-WORK=$(mktemp -d) || exit 1
+# Scratch (new corpus entries, the loaders' temp files) in memory if possible.
+WORK=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d) || exit 1
 trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/tmp"
+export TMPDIR="$WORK/tmp"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:allocator_may_return_null=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 failed=""
