@@ -135,6 +135,36 @@ class Faults(unittest.TestCase):
             open(os.path.join(d, "weights.safetensors"), "wb").close()
         self.check_reload_keeps_old(damage, "safetensors")
 
+    def test_weights_truncated_then_repository_load(self):
+        # the admin load API (keys configured) reports the reason in its answer
+        key = "faults-test-key-0123456789"
+        keys = os.path.join(self.tmp, "keys")
+        with open(keys, "w") as f:
+            f.write(key + "\n")
+        os.chmod(keys, 0o600)
+        models = H.models_dir(self.tmp)
+        s = self.serve(models, config={"api_keys_file": keys})
+        auth = {"Authorization": "Bearer " + key}
+        st, _, data = H.classify(s.port, MODEL, self.sample, top=3, timeout=30)
+        self.assertEqual(st, 401, data[:200])
+        st, _, data = H.request(s.port, "POST", "/v1/models/%s/classify?top=3" % MODEL,
+                                body=self.sample, headers=dict(auth, **{"Content-Type": "image/png"}))
+        self.assertEqual(st, 200, data[:200])
+        before = json.loads(data)["predictions"]
+        p = os.path.join(models, MODEL, "weights.safetensors")
+        with open(p, "r+b") as f:
+            f.truncate(os.path.getsize(p) - 1000)
+        st, hd, data = H.request(s.port, "POST", "/v2/repository/models/%s/load" % MODEL,
+                                 body=b"", headers=auth, timeout=120)
+        self.assertGreaterEqual(st, 400, data[:300])
+        msg = json.loads(data)["error"]["message"]
+        self.assertIn("keeps serving", msg)
+        self.assertIn("safetensors", msg)
+        st, _, data = H.request(s.port, "POST", "/v1/models/%s/classify?top=3" % MODEL,
+                                body=self.sample, headers=dict(auth, **{"Content-Type": "image/png"}))
+        self.assertEqual(st, 200, data[:200])
+        self.assertEqual(json.loads(data)["predictions"], before)
+
     def test_damage_repaired_then_reload_serves_new_version(self):
         models = H.models_dir(self.tmp)
         s = self.serve(models)
