@@ -38,6 +38,32 @@ __kernel void cd_conv_pack16(global const float *w, ulong w_off,
                  : 0.0f;
 }
 
+/* dst (N, C, Hp, Wp) = src (N, C, H, W) at row py, column px of zeros
+ * (rows/columns of src past Hp/Wp are dropped: the conv never reads them).
+ * Lets the packed kernels run every tile through their interior path.
+ * gws = (Hp, C, N): one padded row per work-item. */
+__kernel void cd_conv_pad2d(global const float *src, ulong src_off,
+                            global float *dst, int C, int H, int W, int Hp,
+                            int Wp, int py, int px)
+{
+    int y = get_global_id(0), c = get_global_id(1), b = get_global_id(2);
+    if (y >= Hp)
+        return;
+    global float *d = dst + (((ulong)b * C + c) * Hp + y) * Wp;
+    int iy = y - py;
+    bool rok = iy >= 0 && iy < H;
+    global const float *row =
+        src + src_off + (((ulong)b * C + c) * H + (rok ? iy : 0)) * W;
+    for (int x = 0; x < Wp; x += 16) {
+        float16 v = rok ? cd_sload16(row, x - px, 1, W) : (float16)0.0f;
+        int n = min(16, Wp - x);
+        if (n == 16)
+            vstore16(v, 0, d + x);
+        else
+            cd_store_part16(v, d + x, n);
+    }
+}
+
 /* Epilogue of one accumulator: lanes are output channels co0 .. co0 + n - 1
  * (n <= 16) at one output position; dst/res point at channel co0's element,
  * channel stride cs floats. */

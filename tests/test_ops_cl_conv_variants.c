@@ -3,8 +3,9 @@
  * turn on shapes with odd sizes, stride 2, asymmetric padding, dilation,
  * groups, 1-D and 3-D pointwise, channel counts that are not a multiple of
  * 16, rows wider than the border staging buffer, batch 1 and 3 and fused
- * bias/activation/residual, each compared with the C reference. Each
- * variant must have run on at least MIN_CASES shapes. */
+ * bias/activation/residual, each compared with the C reference, the packed
+ * kernels both on a zero-padded copy of the input and testing the borders
+ * themselves. Each variant must have run on at least MIN_CASES shapes. */
 #include "engine/cl_backend.h"
 #include "engine/conv_select.h"
 #include "engine/op_shape.h"
@@ -119,9 +120,11 @@ static int make_case(const struct vspec *v, struct cd_harness_case *hc,
     return cd_cl_conv_geo(&e, g, &err) == CD_OK ? 0 : -1;
 }
 
+/* _i = 2 * variant + (packed kernels on unpadded input) */
 START_TEST(variant_matches_reference)
 {
-    int v = _i;
+    int v = _i / 2;
+    bool unpadded = _i % 2;
     struct cd_backend *cl = cd_harness_cl();
     if (!cl)
         return;
@@ -133,10 +136,12 @@ START_TEST(variant_matches_reference)
         ck_assert_msg(make_case(&specs[i], &hc, &g) == 0, "spec %d", i);
         if (!cd_cl_conv_variant_ok(&g, v))
             continue;
-        snprintf(what, sizeof what, "variant %s, spec %d",
-                 cd_conv_variant_name(v), i);
+        snprintf(what, sizeof what, "variant %s%s, spec %d",
+                 cd_conv_variant_name(v), unpadded ? " unpadded" : "", i);
         cd_conv_select_force(cl->impl, v);
+        cd_conv_select_padding(cl->impl, !unpadded);
         harness_check_cl(&hc, 300 + (unsigned)i, TOL, what);
+        cd_conv_select_padding(cl->impl, true);
         cd_conv_select_force(cl->impl, -1);
         ran++;
     }
@@ -168,7 +173,7 @@ static Suite *conv_variants_suite(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, variant_matches_reference, 0,
-                        CD_CONV_VARIANT_COUNT);
+                        2 * CD_CONV_VARIANT_COUNT);
     tcase_add_loop_test(tc, heuristic_matches_reference, 0, N_SPECS);
     suite_add_tcase(s, tc);
     return s;

@@ -35,10 +35,13 @@ struct cd_conv_plans {
     struct plan *p;
     int n, cap;
     int force;                 /* -1, or the variant every fitting conv runs */
+    bool no_pad;               /* tests: packed kernels test borders */
     double budget_s, spent_s;  /* tuning time allowed and used */
     bool cache_read;
     struct tuned *t;
     int nt, capt;
+    cl_mem pad;                /* zero-padded input scratch, shared by all */
+    size_t pad_floats;
     char path[640];            /* tuning cache file, "" = none */
 };
 
@@ -303,17 +306,40 @@ static int variant_for(const struct cd_conv_plans *ps, const struct plan *pl,
     return batch > 1 ? pl->vn : pl->v1;
 }
 
+/* Grows the shared padded-input scratch to n floats; on failure the
+ * packed kernels test borders themselves, so this never fails a run. */
+static void ensure_pad(struct cd_cl_backend *be, size_t n)
+{
+    struct cd_conv_plans *ps = be->conv_plans;
+    if (n <= ps->pad_floats)
+        return;
+    if (ps->pad)
+        clReleaseMemObject(ps->pad);
+    cl_int rc;
+    ps->pad = clCreateBuffer(be->ctx, CL_MEM_READ_WRITE, n * sizeof(float),
+                             NULL, &rc);
+    ps->pad_floats = rc == CL_SUCCESS ? n : 0;
+    if (rc != CL_SUCCESS)
+        ps->pad = NULL;
+}
+
 static int run_plan(struct cd_cl_backend *be, struct plan *pl,
                     const struct cd_exec_node *e,
                     const struct cd_cl_conv_geo *g,
                     const struct cd_cl_conv_epi *p, int v, int batch,
                     struct cd_err *err)
 {
+    struct cd_conv_plans *ps = be->conv_plans;
     int rc;
-    if (cd_cl_conv_variant_packed(v) &&
-        (rc = ensure_packed(be, pl, e, err)) != CD_OK)
-        return rc;
-    return cd_cl_conv_run_variant(be, e, g, p, v, pl->wpk, batch, err);
+    if (cd_cl_conv_variant_packed(v)) {
+        if ((rc = ensure_packed(be, pl, e, err)) != CD_OK)
+            return rc;
+        if (!ps->no_pad)
+            ensure_pad(be, cd_cl_conv_pad_floats(g, v, batch));
+    }
+    const struct cd_cl_conv_bufs bufs = { pl->wpk, ps->no_pad ? NULL : ps->pad,
+                                          ps->no_pad ? 0 : ps->pad_floats };
+    return cd_cl_conv_run_variant(be, e, g, p, v, &bufs, batch, err);
 }
 
 int cd_conv_select_run(struct cd_cl_backend *be, const struct cd_exec_node *e,
@@ -446,6 +472,13 @@ void cd_conv_select_force(struct cd_cl_backend *be, int v)
         ps->force = v >= 0 && v < CD_CONV_VARIANT_COUNT ? v : -1;
 }
 
+void cd_conv_select_padding(struct cd_cl_backend *be, bool on)
+{
+    struct cd_conv_plans *ps = be ? plans_of(be) : NULL;
+    if (ps)
+        ps->no_pad = !on;
+}
+
 void cd_conv_select_forget(struct cd_cl_backend *be, size_t off, size_t n)
 {
     struct cd_conv_plans *ps = be ? be->conv_plans : NULL;
@@ -471,6 +504,8 @@ void cd_conv_select_free(struct cd_cl_backend *be)
     if (!be || !be->conv_plans)
         return;
     cd_conv_select_forget(be, 0, SIZE_MAX);
+    if (be->conv_plans->pad)
+        clReleaseMemObject(be->conv_plans->pad);
     free(be->conv_plans->p);
     free(be->conv_plans->t);
     free(be->conv_plans);

@@ -42,6 +42,10 @@ int cd_conv_select_variant(struct cd_cl_backend *be,
 /* Tests: every conv that variant v fits runs with v (-1: back to plans). */
 void cd_conv_select_force(struct cd_cl_backend *be, int v);
 
+/* Tests: with on == false the packed kernels read the input unpadded and
+ * test its borders themselves (default: a zero-padded copy first). */
+void cd_conv_select_padding(struct cd_cl_backend *be, bool on);
+
 /* Forgets the plans whose weights overlap floats [off, off + n) of the
  * weight pool (n == SIZE_MAX: every plan), releasing their buffers. */
 void cd_conv_select_forget(struct cd_cl_backend *be, size_t off, size_t n);

@@ -315,8 +315,9 @@ bool cd_cl_conv_pointwise(const struct cd_cl_conv_geo *g)
 int cd_cl_conv_run_variant(struct cd_cl_backend *be,
                            const struct cd_exec_node *e,
                            const struct cd_cl_conv_geo *g,
-                           const struct cd_cl_conv_epi *p, int v, cl_mem wpk,
-                           int batch, struct cd_err *err)
+                           const struct cd_cl_conv_epi *p, int v,
+                           const struct cd_cl_conv_bufs *bufs, int batch,
+                           struct cd_err *err)
 {
     if (!cd_cl_conv_variant_ok(g, v))
         return cd_err_set(err, CD_EINVAL, "%s: conv variant %s does not fit "
@@ -325,7 +326,7 @@ int cd_cl_conv_run_variant(struct cd_cl_backend *be,
         return conv_gemm(be, e, g, p, batch, err);
     if (v == CD_CONV_TILE)
         return conv_tile(be, e, g, p, batch, err);
-    return cd_cl_conv_pk_run(be, e, g, p, v, wpk, batch, err);
+    return cd_cl_conv_pk_run(be, e, g, p, v, bufs, batch, err);
 }
 
 CD_CL_FN(conv)

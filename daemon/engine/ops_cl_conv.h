@@ -69,19 +69,34 @@ int cd_cl_conv_pack(struct cd_cl_backend *be, const struct cd_exec_node *e,
                     const struct cd_cl_conv_geo *g, cl_mem wpk,
                     struct cd_err *err);
 
+/* What a packed variant reads besides e's tensors: the packed weights and
+ * a scratch buffer for the zero-padded input (pad NULL or smaller than
+ * cd_cl_conv_pad_floats: the kernel tests the borders itself). */
+struct cd_cl_conv_bufs {
+    cl_mem wpk, pad;
+    size_t pad_floats;
+};
+
+/* Floats of padded input variant v of g needs at `batch` samples; 0 when
+ * it runs unpadded (no padding, pointwise, or not a packed variant). */
+size_t cd_cl_conv_pad_floats(const struct cd_cl_conv_geo *g, int v,
+                             int batch);
+
 /* Enqueues e for `batch` samples with variant v (which must be ok for g);
- * wpk holds the packed weights when v is packed (else ignored). */
+ * bufs matter when v is packed (else ignored). */
 int cd_cl_conv_run_variant(struct cd_cl_backend *be,
                            const struct cd_exec_node *e,
                            const struct cd_cl_conv_geo *g,
-                           const struct cd_cl_conv_epi *p, int v, cl_mem wpk,
-                           int batch, struct cd_err *err);
+                           const struct cd_cl_conv_epi *p, int v,
+                           const struct cd_cl_conv_bufs *bufs, int batch,
+                           struct cd_err *err);
 
 /* The packed-weight kernels (ops_cl_conv_pk.c): enqueues packed variant v
- * of e reading the packed weights wpk. */
+ * of e (padding the input into bufs->pad first when it is large enough). */
 int cd_cl_conv_pk_run(struct cd_cl_backend *be, const struct cd_exec_node *e,
                       const struct cd_cl_conv_geo *g,
-                      const struct cd_cl_conv_epi *p, int v, cl_mem wpk,
-                      int batch, struct cd_err *err);
+                      const struct cd_cl_conv_epi *p, int v,
+                      const struct cd_cl_conv_bufs *bufs, int batch,
+                      struct cd_err *err);
 
 #endif

@@ -8,7 +8,6 @@
 #include "ops_cl_util.h"
 
 #include <stdint.h>
-#include <stdlib.h>
 
 /* Per packed variant: positions per work-item, vectors of 16 channels, and
  * the kernel for stride 1 and 2 (NULL: no such kernel). */
@@ -109,12 +108,56 @@ int cd_cl_conv_pack(struct cd_cl_backend *be, const struct cd_exec_node *e,
     return cd_cl_enqueue(be, k, 1, gws, NULL, "cd_conv_pack16", err);
 }
 
+/* Padded input geometry for variant v: rows/columns the conv reads when
+ * every tile (tails included) runs its interior path. */
+static bool pad_dims(const struct cd_cl_conv_geo *g, int v, int *hp, int *wp)
+{
+    if (!cd_cl_conv_variant_packed(v) || cd_cl_conv_pointwise(g) ||
+        (g->p[1] == 0 && g->p[2] == 0))
+        return false;
+    int s = g->s[2], P = pk_table[v].p;
+    int ow_t = (int)cdiv((size_t)g->out[2], (size_t)P) * P;
+    *hp = (g->out[1] - 1) * s + (g->k[1] - 1) * g->d[1] + 1;
+    *wp = (ow_t - 1) * s + (g->k[2] - 1) * g->d[2] + 1;
+    return true;
+}
+
+size_t cd_cl_conv_pad_floats(const struct cd_cl_conv_geo *g, int v,
+                             int batch)
+{
+    int hp, wp;
+    if (batch < 1 || !pad_dims(g, v, &hp, &wp))
+        return 0;
+    return (size_t)batch * (size_t)g->cin * (size_t)hp * (size_t)wp;
+}
+
+static int enqueue_pad(struct cd_cl_backend *be, const struct cd_exec_node *e,
+                       const struct cd_cl_conv_geo *g, cl_mem pad, int hp,
+                       int wp, int batch, struct cd_err *err)
+{
+    cl_kernel k = cd_cl_kernel(be, "cd_conv_pad2d", err);
+    if (!k)
+        return err ? err->code : CD_EDEVICE;
+    cl_ulong in_off = e->in[0].off;
+    const struct cd_cl_arg io[] = { CD_CL_ARG(be->arena), CD_CL_ARG(in_off),
+                                    CD_CL_ARG(pad) };
+    const cl_int iv[] = { g->cin, g->in[1], g->in[2], hp, wp, g->p[1],
+                          g->p[2] };
+    if (cd_cl_set_args(k, 0, io, CD_CL_NARGS(io), "cd_conv_pad2d", err) ||
+        cd_cl_set_int_args(k, 3, iv, CD_CL_NARGS(iv), "cd_conv_pad2d", err))
+        return CD_EDEVICE;
+    size_t gws[3] = { (size_t)hp, (size_t)g->cin, (size_t)batch };
+    static const size_t lws[3] = { 1, 1, 1 };
+    return cd_cl_enqueue(be, k, 3, gws, lws, "cd_conv_pad2d", err);
+}
+
 int cd_cl_conv_pk_run(struct cd_cl_backend *be, const struct cd_exec_node *e,
                       const struct cd_cl_conv_geo *g,
-                      const struct cd_cl_conv_epi *p, int v, cl_mem wpk,
-                      int batch, struct cd_err *err)
+                      const struct cd_cl_conv_epi *p, int v,
+                      const struct cd_cl_conv_bufs *bufs, int batch,
+                      struct cd_err *err)
 {
-    if (!cd_cl_conv_variant_packed(v) || !wpk)
+    if (!cd_cl_conv_variant_packed(v) || !bufs || !bufs->wpk)
         return cd_err_set(err, CD_EINVAL, "%s: no packed weights for conv "
                           "variant %s", e->name, cd_conv_variant_name(v));
     const struct pk_info *pi = &pk_table[v];
@@ -123,18 +166,29 @@ int cd_cl_conv_pk_run(struct cd_cl_backend *be, const struct cd_exec_node *e,
     cl_kernel k = cd_cl_kernel(be, name, err);
     if (!k)
         return err ? err->code : CD_EDEVICE;
-    int h, w, oh, ow;
+    int h, w, oh, ow, py = g->p[1], px = g->p[2], rc;
     pk_dims(g, &h, &w, &oh, &ow);
+    cl_mem src = be->arena;
     cl_ulong in_off = e->in[0].off, out_off = e->out.off;
+    size_t need = cd_cl_conv_pad_floats(g, v, batch);
+    if (need && bufs->pad && bufs->pad_floats >= need &&
+        pad_dims(g, v, &h, &w)) {
+        /* the zero-padded copy: no border tests in the conv */
+        if ((rc = enqueue_pad(be, e, g, bufs->pad, h, w, batch, err)))
+            return rc;
+        src = bufs->pad;
+        in_off = 0;
+        py = px = 0;
+    }
     const struct cd_cl_arg io[] = {
-        CD_CL_ARG(be->arena), CD_CL_ARG(in_off), CD_CL_ARG(wpk),
+        CD_CL_ARG(src), CD_CL_ARG(in_off), CD_CL_ARG(bufs->wpk),
         CD_CL_ARG(be->wpool), CD_CL_ARG(p->b_off), CD_CL_ARG(p->has_bias),
         CD_CL_ARG(be->arena), CD_CL_ARG(p->res_off), CD_CL_ARG(p->has_res),
         CD_CL_ARG(be->arena), CD_CL_ARG(out_off),
     };
     const cl_int iv[] = { g->cin, h, w, g->cout, oh, ow,
                           pw ? 1 : g->k[1], pw ? 1 : g->k[2],
-                          g->d[1], g->d[2], g->p[1], g->p[2], g->groups,
+                          g->d[1], g->d[2], py, px, g->groups,
                           p->act };
     const struct cd_cl_arg ab[] = { CD_CL_ARG(p->alpha), CD_CL_ARG(p->beta) };
     cl_uint na = (cl_uint)CD_CL_NARGS(io), ni = (cl_uint)CD_CL_NARGS(iv);
@@ -150,6 +204,5 @@ int cd_cl_conv_pk_run(struct cd_cl_backend *be, const struct cd_exec_node *e,
      * local size means one compiled kernel per variant, whatever the shape
      * and batch (POCL compiles per local size) */
     static const size_t lws[3] = { 1, 1, 1 };
-    return cd_cl_enqueue(be, k, 3, gws, getenv("CD_PK_AUTO_LWS") ? NULL : lws,
-                         name, err);
+    return cd_cl_enqueue(be, k, 3, gws, lws, name, err);
 }
