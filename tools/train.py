@@ -184,7 +184,8 @@ def main(argv=None):
 
     x, _ = entry.held_out(d)
     convert.convert(model, x[:2], out, name=entry.NAME, task=entry.TASK,
-                    labels=entry.LABELS, preprocess=entry.PREPROCESS)
+                    labels=entry.LABELS, preprocess=entry.PREPROCESS,
+                    cam_layer=getattr(entry, "CAM_LAYER", None))
     write_check(model, x, out)
     info = entry.write_sample(model, d, out)
     size = folder_bytes(out)

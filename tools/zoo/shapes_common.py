@@ -29,9 +29,10 @@ def data(seed, quick=False):
     """Train and held-out sets from disjoint generator seeds; images stay
     uint8 NCHW until a batch is fed."""
     n_tr, n_te = (N_TRAIN_QUICK, N_TEST_QUICK) if quick else (N_TRAIN, N_TEST)
-    tr_img, tr_lab, _ = shapes.make(n_tr, seed=1000 + seed, size=SIZE)
+    tr_img, tr_lab, tr_mask = shapes.make(n_tr, seed=1000 + seed, size=SIZE)
     te_img, te_lab, _ = shapes.make(n_te, seed=9000 + seed, size=SIZE)
     return {"train": (shapes.to_nchw(tr_img), torch.from_numpy(tr_lab)),
+            "train_masks": torch.from_numpy(tr_mask),
             "test": (shapes.to_nchw(te_img), torch.from_numpy(te_lab)),
             "test_images": te_img, "test_labels": te_lab}
 
@@ -45,6 +46,68 @@ def fit(model, d, seed, quick, log, epochs, weight_decay=5e-4,
                           lr=5e-3, seed=seed, transform=transform,
                           augment=common.flip_augment, weight_decay=weight_decay,
                           channels_last=channels_last, log=log)
+    return model
+
+
+def fit_with_foreground(model, d, seed, quick, log, epochs, aux_weight=1.0,
+                        batch=128, lr=5e-3, weight_decay=5e-4, channels_last=True):
+    """The shapes recipe plus an auxiliary foreground loss on the CAM layer:
+    a 1x1 conv head (used only in training, never shipped) predicts, from
+    model.features(x) (N, C, h, w), the share of each cell covered by an
+    object (the generator's mask, average-pooled to h x w), with a binary
+    cross-entropy weighted by aux_weight next to the classification loss.
+    The external attention supervision of GAIN_ext (Li et al., "Tell me
+    where to look", CVPR 2018) with a 1x1 probe instead of Grad-CAM. Flips
+    are applied to images and masks alike; AdamW + one-cycle as fit().
+    channels_last=False moves only the nn.Conv2d weights to channels-last
+    (models holding rank-5 parameters, e.g. PHC factors, cannot move).
+    model must offer features(x) and classify(features)."""
+    import time
+    import torch.nn.functional as F
+    x, y = d["train"]
+    fg = d["train_masks"]
+    epochs = 2 if quick else epochs
+    for m in (model.modules() if not channels_last else [model]):
+        if channels_last or isinstance(m, nn.Conv2d):
+            m.to(memory_format=torch.channels_last)
+    with torch.no_grad():
+        width = model.features(normalise(x[:2])).shape[1]
+    head = nn.Conv2d(width, 1, 1)
+    params = list(model.parameters()) + list(head.parameters())
+    gen = torch.Generator().manual_seed(seed)
+    n = x.shape[0]
+    steps = epochs * ((n + batch - 1) // batch)
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps,
+                                                pct_start=0.2)
+    for ep in range(epochs):
+        model.train()
+        t0, tot, correct = time.time(), 0.0, 0
+        perm = torch.randperm(n, generator=gen)
+        for i in range(0, n, batch):
+            idx = perm[i:i + batch]
+            xb = normalise(x[idx]).contiguous(memory_format=torch.channels_last)
+            mb = (fg[idx] > 0).float()[:, None]
+            h = torch.rand(len(idx), generator=gen) < 0.5
+            v = torch.rand(len(idx), generator=gen) < 0.5
+            xb, mb = xb.clone(), mb.clone()
+            xb[h], mb[h] = xb[h].flip(-1), mb[h].flip(-1)
+            xb[v], mb[v] = xb[v].flip(-2), mb[v].flip(-2)
+            f = model.features(xb)
+            out = model.classify(f)
+            target = F.adaptive_avg_pool2d(mb, f.shape[-2:])
+            loss = F.cross_entropy(out, y[idx]) + aux_weight * \
+                F.binary_cross_entropy_with_logits(head(f), target)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            tot += float(loss) * len(idx)
+            correct += int((out.argmax(1) == y[idx]).sum())
+        log("epoch %d/%d loss %.4f train_acc %.4f (%.1f s)"
+            % (ep + 1, epochs, tot / n, correct / n, time.time() - t0))
+    model.to(memory_format=torch.contiguous_format)
+    model.eval()
     return model
 
 
