@@ -77,8 +77,9 @@ static const struct key keys[] = {
         "Where models run: OpenCL GPU, OpenCL CPU (POCL), auto (GPU else CPU), "
         "the plain-C reference, or OpenCL platform:device indices."),
     STR("cache_dir", cache_dir, "", NULL, NULL,
-        "OpenCL program cache (and POCL's kernel objects in its pocl/ sub-folder unless "
-        "$POCL_CACHE_DIR is set); empty means $CACHE_DIRECTORY, else ~/.cache/convd."),
+        "OpenCL program cache (and POCL's kernel objects in its pocl/ sub-folder when "
+        "writable, unless $POCL_CACHE_DIR is set); empty means $CACHE_DIRECTORY, else "
+        "~/.cache/convd."),
     STR("log_level", log_level, "info", check_level, "error|warn|info|debug",
         "Least severe log level written to stderr."),
     INT("threads", threads, 4, 1, 256, "HTTP thread pool size."),

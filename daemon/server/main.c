@@ -46,29 +46,15 @@ static void default_cache_dir(struct cd_config *c)
         snprintf(c->cache_dir, sizeof c->cache_dir, "%s/.cache/convd", home);
 }
 
-/* POCL compiles kernels into shared objects under its own cache directory
- * ($POCL_CACHE_DIR, else ~/.cache/pocl) and finds no device at all when it
- * cannot write there — as under systemd's DynamicUser with a read-only /.
- * Unless the operator chose one, keep POCL's files in cache_dir/pocl.
- * Called before any thread starts (setenv). */
-static void default_pocl_cache_dir(const struct cd_config *c)
+/* mkdir -p DIR (mode 0700); 0 if DIR is then a directory we may write in,
+ * else -1 with errno set. */
+static int usable_dir(const char *dir)
 {
-    const char *set = getenv("POCL_CACHE_DIR");
-    if ((set && *set) || !c->cache_dir[0])
-        return;
-    char dir[sizeof c->cache_dir + 8];
-    snprintf(dir, sizeof dir, "%s/pocl", c->cache_dir);
-    setenv("POCL_CACHE_DIR", dir, 1);
-}
-
-/* POCL's failure to write its cache surfaces later as "no OpenCL device":
- * create the directory now (mkdir -p) and say plainly if it is unusable. */
-static void check_pocl_cache_dir(void)
-{
-    const char *dir = getenv("POCL_CACHE_DIR");
-    char p[1100], q1[1200], q2[200];
-    if (!dir || !*dir || strlen(dir) >= sizeof p)
-        return;
+    char p[1100];
+    if (!dir || !*dir || strlen(dir) >= sizeof p) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     snprintf(p, sizeof p, "%s", dir);
     for (char *s = p + 1; *s; s++)
         if (*s == '/') {
@@ -77,11 +63,37 @@ static void check_pocl_cache_dir(void)
             *s = '/';
         }
     mkdir(p, 0700);
-    if (access(p, W_OK | X_OK) != 0)
-        cd_log(CD_LOG_WARN, "pocl_cache_unwritable",
-               "path=%s reason=%s effect=%s", cd_log_quote(p, q1, sizeof q1),
-               cd_log_quote(strerror(errno), q2, sizeof q2),
-               "\"POCL will report no OpenCL CPU device; set cache_dir or POCL_CACHE_DIR\"");
+    return access(p, W_OK | X_OK);
+}
+
+/* POCL compiles kernels into shared objects under its own cache directory
+ * ($POCL_CACHE_DIR, else $XDG_CACHE_HOME or ~/.cache/pocl) and finds no
+ * device at all when it cannot write there, as under systemd's DynamicUser
+ * with a read-only /. Unless the operator chose a directory, POCL's files go
+ * to cache_dir/pocl when that is writable; otherwise POCL keeps its default
+ * and the reason is logged. Called before any thread starts (setenv). */
+static void setup_pocl_cache_dir(const struct cd_config *c)
+{
+    const char *set = getenv("POCL_CACHE_DIR");
+    char dir[sizeof c->cache_dir + 8], q1[1200], q2[200];
+    if (set && *set) {
+        if (usable_dir(set) != 0)
+            cd_log(CD_LOG_WARN, "pocl_cache_unwritable", "path=%s reason=%s effect=%s",
+                   cd_log_quote(set, q1, sizeof q1), cd_log_quote(strerror(errno), q2, sizeof q2),
+                   "\"POCL will report no OpenCL CPU device (POCL_CACHE_DIR)\"");
+        return;
+    }
+    if (!c->cache_dir[0])
+        return;
+    snprintf(dir, sizeof dir, "%s/pocl", c->cache_dir);
+    if (usable_dir(dir) == 0) {
+        setenv("POCL_CACHE_DIR", dir, 1);
+        return;
+    }
+    cd_log(CD_LOG_WARN, "pocl_cache_unwritable", "path=%s reason=%s effect=%s",
+           cd_log_quote(dir, q1, sizeof q1), cd_log_quote(strerror(errno), q2, sizeof q2),
+           "\"POCL keeps its default cache (~/.cache/pocl); if that is not writable "
+           "either, it reports no OpenCL CPU device\"");
 }
 
 /* The kernel cache is optional: the first failed write (disk full, an
@@ -125,9 +137,8 @@ int main(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     default_cache_dir(&srv.cfg);
-    default_pocl_cache_dir(&srv.cfg);
     cd_log_set_level(cd_log_parse_level(srv.cfg.log_level));
-    check_pocl_cache_dir();
+    setup_pocl_cache_dir(&srv.cfg);
     struct cd_err auth_err = { 0 };
     if (cd_auth_init(&srv.auth, srv.cfg.api_keys_file, &auth_err) != CD_OK) {
         fprintf(stderr, "convd: %s\n", auth_err.msg);

@@ -199,23 +199,49 @@ class InstalledDaemonTest(unittest.TestCase):
 
 
 class UnwritableCacheTest(unittest.TestCase):
-    def test_unwritable_pocl_cache_is_named_in_the_log(self):
-        # cache_dir below a regular file: unwritable even for root. POCL then
-        # finds no device; convd says why before it tries, and keeps serving.
+    def test_unwritable_cache_dir_falls_back_to_pocls_default_and_says_so(self):
+        # cache_dir below a regular file: unwritable even for root. POCL
+        # cannot keep its kernels in cache_dir/pocl, so convd leaves POCL its
+        # default ($XDG_CACHE_HOME/pocl here), logs why, and serves.
         tmp = h.tmpdir(self, "convd-cache-")
         blocker = os.path.join(tmp, "file")
         open(blocker, "w").close()
         port = h.free_port()
+        os.makedirs(h.CACHE_DIR, exist_ok=True)
+        env = h.base_env(XDG_CACHE_HOME=os.path.join(h.CACHE_DIR, "xdg"))
         d = h.Daemon(tmp, [h.CONVD, "--models", h.tiny_models_dir(tmp), "--port", str(port),
-                           "--device", "cpu", "--cache-dir", os.path.join(blocker, "cache")],
-                     h.base_env())
+                           "--device", "cpu", "--cache-dir", os.path.join(blocker, "cache")], env)
         self.addCleanup(d.kill)
-        self.assertEqual(d.wait_listening(timeout=120), port)
+        self.assertEqual(d.wait_listening(), port)
         log = d.stderr()
         warn = h.event_lines(log, "pocl_cache_unwritable")
         self.assertTrue(warn, log)
         self.assertIn("path=%s/cache/pocl" % blocker, warn[0])
         self.assertIn("Not a directory", warn[0])
+        self.assertIn("POCL keeps its default cache", warn[0])
+        st, body = h.classify(port, "tiny-demo", os.path.join(h.TINY, "sample.png"))
+        self.assertEqual(st, 200, body)
+        self.assertTrue(os.path.isdir(os.path.join(h.CACHE_DIR, "xdg", "pocl")))
+        self.assertEqual(d.terminate(), 0)
+
+    def test_unwritable_pocl_cache_dir_is_named_in_the_log(self):
+        # An explicit POCL_CACHE_DIR that cannot be written: POCL finds no
+        # device; convd says why before loading, and keeps answering.
+        tmp = h.tmpdir(self, "convd-cache-")
+        blocker = os.path.join(tmp, "file")
+        open(blocker, "w").close()
+        port = h.free_port()
+        env = h.base_env(POCL_CACHE_DIR=os.path.join(blocker, "pocl"))
+        d = h.Daemon(tmp, [h.CONVD, "--models", h.tiny_models_dir(tmp), "--port", str(port),
+                           "--device", "cpu", "--cache-dir", h.CACHE_DIR], env)
+        self.addCleanup(d.kill)
+        self.assertEqual(d.wait_listening(), port)
+        log = d.stderr()
+        warn = h.event_lines(log, "pocl_cache_unwritable")
+        self.assertTrue(warn, log)
+        self.assertIn("path=%s/pocl" % blocker, warn[0])
+        self.assertIn("no OpenCL CPU device", warn[0])
+        self.assertIn("no usable CPU device", "".join(h.event_lines(log, "model_load_failed")))
         st, body = h.request(port, "GET", "/v2/health/ready", timeout=5)
         self.assertEqual(st, 503, body)
         st, _ = h.request(port, "GET", "/v2/health/live", timeout=5)
