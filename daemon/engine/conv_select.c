@@ -388,7 +388,8 @@ static double time_variant(struct cd_cl_backend *be, struct plan *pl,
 }
 
 /* The fastest fitting variant at `batch`, or the heuristic's when the
- * budget runs out first. */
+ * budget runs out first; either is remembered and appended to the cache
+ * file, so a layer is tuned (or given up on) once per device and driver. */
 static int tune(struct cd_cl_backend *be, struct plan *pl,
                 const struct cd_exec_node *e, const struct cd_cl_conv_epi *p,
                 int batch, struct cd_err *err)
@@ -413,8 +414,9 @@ static int tune(struct cd_cl_backend *be, struct plan *pl,
         }
     }
     ps->spent_s += now_s() - t0;
-    if (!complete)
-        return cd_conv_select_heuristic(&pl->g, batch);
+    if (!complete) /* out of budget: the heuristic's, recorded as final so
+                    * that later loads time nothing */
+        best = cd_conv_select_heuristic(&pl->g, batch);
     remember(ps, &pl->g, batch, best);
     cache_append(ps, &pl->g, batch, best);
     return best;
@@ -428,7 +430,7 @@ static int pick(struct cd_cl_backend *be, struct plan *pl,
     int v = recall(ps, &pl->g, batch);
     if (v >= 0)
         return v;
-    if (ps->budget_s > 0 && ps->spent_s < ps->budget_s)
+    if (ps->budget_s > 0)
         return tune(be, pl, e, p, batch, err);
     return cd_conv_select_heuristic(&pl->g, batch);
 }

@@ -24,9 +24,10 @@ int cd_conv_select_run(struct cd_cl_backend *be, const struct cd_exec_node *e,
 
 /* Load time: plans e (no-op for ops and convs without variants): packs its
  * weights, takes the variants from the tuning cache, else times every
- * variant that fits at batch 1 and max_batch within the remaining budget,
- * else the heuristic; then runs the chosen kernels once so that nothing is
- * compiled at the first request. May write e's output (load time only). */
+ * variant that fits at batch 1 and max_batch while the budget lasts (the
+ * heuristic's once it is spent) and records the result in the cache; then
+ * runs the chosen kernels once so that nothing is compiled at the first
+ * request. May write e's output (load time only). */
 int cd_conv_select_prepare(struct cd_cl_backend *be,
                            const struct cd_exec_node *e, int max_batch,
                            struct cd_err *err);
