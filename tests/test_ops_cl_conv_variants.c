@@ -33,6 +33,9 @@ static const struct vspec specs[] = {
     /* pointwise: HW = 99, not a multiple of any tile, residual */
     { 2, 24, 70, 1, { 9, 11 }, { 1, 1 }, .bias = 1, .act = CD_ACT_GELU,
       .residual = 1, .batch = 3 },
+    /* grouped pointwise, 24 output channels per group */
+    { 2, 32, 48, 2, { 10, 13 }, { 1, 1 }, .act = CD_ACT_SIGMOID,
+      .residual = 1, .batch = 3 },
     /* 1x1 stride 2 */
     { 2, 16, 48, 1, { 15, 15 }, { 1, 1 }, { 2, 2 }, .bias = 1, .batch = 1 },
     /* 7x7 stride 2 stem, 3 input channels */
@@ -145,7 +148,8 @@ START_TEST(variant_matches_reference)
         cd_conv_select_force(cl->impl, -1);
         ran++;
     }
-    ck_assert_msg(v == CD_CONV_GEMM ? ran >= 2 : ran >= MIN_CASES,
+    bool gemm = v == CD_CONV_GEMM || v == CD_CONV_GEMM32;
+    ck_assert_msg(gemm ? ran >= 2 : ran >= MIN_CASES,
                   "variant %s ran on only %d shapes",
                   cd_conv_variant_name(v), ran);
 }

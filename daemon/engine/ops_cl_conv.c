@@ -84,10 +84,13 @@ struct gemm_args {
     size_t nbatch;
 };
 
-static int enqueue_gemm(struct cd_cl_backend *be, const struct gemm_args *g,
-                        struct cd_err *err)
+/* cols: columns per work-item, 16 (cd_matmul) or 32 (cd_matmul32). */
+static int enqueue_gemm_cols(struct cd_cl_backend *be,
+                             const struct gemm_args *g, int cols,
+                             struct cd_err *err)
 {
-    cl_kernel k = cd_cl_kernel(be, "cd_matmul", err);
+    const char *name = cols == 32 ? "cd_matmul32" : "cd_matmul";
+    cl_kernel k = cd_cl_kernel(be, name, err);
     if (!k)
         return err ? err->code : CD_EDEVICE;
     const struct cd_cl_arg args[] = {
@@ -103,11 +106,17 @@ static int enqueue_gemm(struct cd_cl_backend *be, const struct gemm_args *g,
         CD_CL_ARG(g->groups), CD_CL_ARG(g->act), CD_CL_ARG(g->alpha),
         CD_CL_ARG(g->beta),
     };
-    if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_matmul", err))
+    if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), name, err))
         return CD_EDEVICE;
-    size_t gws[3] = { cdiv((size_t)g->n, 16), cdiv((size_t)g->m, 8),
+    size_t gws[3] = { cdiv((size_t)g->n, (size_t)cols), cdiv((size_t)g->m, 8),
                       g->nbatch * (size_t)g->groups };
-    return cd_cl_enqueue(be, k, 3, gws, NULL, "cd_matmul", err);
+    return cd_cl_enqueue(be, k, 3, gws, NULL, name, err);
+}
+
+static int enqueue_gemm(struct cd_cl_backend *be, const struct gemm_args *g,
+                        struct cd_err *err)
+{
+    return enqueue_gemm_cols(be, g, 16, err);
 }
 
 int cd_cl_conv_geo(const struct cd_exec_node *e, struct cd_cl_conv_geo *g,
@@ -149,7 +158,8 @@ int cd_cl_conv_geo(const struct cd_exec_node *e, struct cd_cl_conv_geo *g,
 }
 
 static int conv_gemm(struct cd_cl_backend *be, const struct cd_exec_node *e,
-                     const struct cd_cl_conv_geo *g, const struct cd_cl_conv_epi *p, int batch,
+                     const struct cd_cl_conv_geo *g,
+                     const struct cd_cl_conv_epi *p, int cols, int batch,
                      struct cd_err *err)
 {
     cl_ulong S = (cl_ulong)g->out[0] * g->out[1] * g->out[2];
@@ -167,7 +177,7 @@ static int conv_gemm(struct cd_cl_backend *be, const struct cd_exec_node *e,
         .act = p->act, .alpha = p->alpha, .beta = p->beta,
         .nbatch = (size_t)batch,
     };
-    return enqueue_gemm(be, &ga, err);
+    return enqueue_gemm_cols(be, &ga, cols, err);
 }
 
 /* Large depthwise kernels (stride 1, dilation 1, KH and KW >= LK_MIN):
@@ -296,7 +306,7 @@ static const char *const variant_names[CD_CONV_VARIANT_COUNT] = {
     [CD_CONV_TILE] = "tile", [CD_CONV_GEMM] = "gemm",
     [CD_CONV_PK14X2] = "pk14x2", [CD_CONV_PK7X4] = "pk7x4",
     [CD_CONV_PK8X3] = "pk8x3", [CD_CONV_PK16X1] = "pk16x1",
-    [CD_CONV_PK12X2] = "pk12x2",
+    [CD_CONV_PK12X2] = "pk12x2", [CD_CONV_GEMM32] = "gemm32",
 };
 
 const char *cd_conv_variant_name(int v)
@@ -322,8 +332,9 @@ int cd_cl_conv_run_variant(struct cd_cl_backend *be,
     if (!cd_cl_conv_variant_ok(g, v))
         return cd_err_set(err, CD_EINVAL, "%s: conv variant %s does not fit "
                           "this shape", e->name, cd_conv_variant_name(v));
-    if (v == CD_CONV_GEMM)
-        return conv_gemm(be, e, g, p, batch, err);
+    if (v == CD_CONV_GEMM || v == CD_CONV_GEMM32)
+        return conv_gemm(be, e, g, p, v == CD_CONV_GEMM32 ? 32 : 16, batch,
+                         err);
     if (v == CD_CONV_TILE)
         return conv_tile(be, e, g, p, batch, err);
     return cd_cl_conv_pk_run(be, e, g, p, v, bufs, batch, err);

@@ -28,7 +28,8 @@ struct cd_cl_conv_epi {
 
 /* Kernel variants of a 1-D/2-D convolution that is neither depthwise nor
  * 3-D. TILE: cd_conv_tile16/tile2x8 (vectors along x, weights as scalars;
- * any shape). GEMM: cd_matmul (1x1, stride 1, unpadded only). PK*: the
+ * any shape). GEMM/GEMM32: cd_matmul/cd_matmul32 (16 or 32 columns per
+ * work-item; 1x1, stride 1, unpadded only). PK*: the
  * packed-weight kernels of kernels/conv_pk.cl, P positions x NV vectors of
  * 16 output channels (stride 1 or 2 along both axes where the kernel
  * exists). */
@@ -40,6 +41,7 @@ enum cd_conv_variant {
     CD_CONV_PK8X3,
     CD_CONV_PK16X1,
     CD_CONV_PK12X2,
+    CD_CONV_GEMM32,
     CD_CONV_VARIANT_COUNT
 };
 

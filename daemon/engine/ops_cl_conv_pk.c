@@ -54,7 +54,7 @@ static void pk_dims(const struct cd_cl_conv_geo *g, int *h, int *w, int *oh,
 bool cd_cl_conv_variant_ok(const struct cd_cl_conv_geo *g, int v)
 {
     bool pw = cd_cl_conv_pointwise(g);
-    if (v == CD_CONV_GEMM)
+    if (v == CD_CONV_GEMM || v == CD_CONV_GEMM32)
         return pw;
     if (v == CD_CONV_TILE)
         return g->nsp <= 2;
