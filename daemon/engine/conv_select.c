@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define TUNE_REPS 2 /* timed runs per candidate after one warm-up run */
 
@@ -78,6 +79,10 @@ static struct cd_conv_plans *plans_of(struct cd_cl_backend *be)
         else
             ps->path[0] = '\0';
     }
+    /* without a writable cache the timings would be lost at exit and
+     * repeated at every load: the heuristic decides instead */
+    if (!ps->path[0] || access(be->cache_dir, W_OK) != 0)
+        ps->budget_s = 0;
     be->conv_plans = ps;
     return ps;
 }

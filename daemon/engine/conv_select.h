@@ -11,7 +11,7 @@
 
 /* Tuning budget per backend (one model) in ms when CONVD_CONV_TUNE_MS is
  * unset; CONVD_CONV_TUNE_MS=0 turns timing off (heuristic + cached results
- * only). */
+ * only), and so does a backend without a writable cache dir. */
 #define CD_CONV_TUNE_MS_DEFAULT 2000
 
 /* Runs e (a 1-D/2-D or pointwise conv) for `batch` samples with the
