@@ -12,31 +12,46 @@ inputs, one run, on every model that matters here:
 For each model it first runs both engines on the same batch-8 input and
 prints the max |convd - PyTorch| (a model whose outputs disagree is reported
 and not timed), then alternates PyTorch / convd-infer --bench (A/B, then B/A)
-for several rounds at batch 1 and 8, and prints the images/s of each
-and the ratio convd / PyTorch of the best round of each (best-of-N, as
-timeit does: on a shared machine the best round is the one least disturbed
-by other work; every round is printed). PyTorch runs under torch.inference_mode with
-torch.set_num_threads(2) and OPENBLAS_NUM_THREADS=1.
+for several rounds at batch 1 and 8, and prints the images/s of each and
+the ratio convd / PyTorch of the best round of each (best-of-N, as timeit
+does: on a shared machine the best round is the one least disturbed by
+other work; every round is printed). PyTorch runs under
+torch.inference_mode with torch.set_num_threads(2) and
+OPENBLAS_NUM_THREADS=1, and by default with
+OMP_WAIT_POLICY=PASSIVE: on this shared 2-core machine libgomp's default
+spin-waiting made PyTorch 10-50x slower whenever other processes ran
+(mobilenet_v2 batch 1: 3-6 s vs 60-400 ms per image at load 8), so passive
+waiting is the stronger, fairer baseline here; --torch-omp default measures
+libgomp's default instead.
 
   bench/compare.py [--build DIR] [--quick | --smoke] [--models a,b,...]
                    [--rounds R] [--seconds S] [--device DEV] [--md FILE]
+                   [--budget S] [--torch-omp passive|default]
 
 --quick: resnet18 and the zoo, fewer rounds, shorter timings (about a
 minute); --smoke: one zoo model, 2 iterations (the make check smoke test).
---budget bounds the run: models not started within it are skipped. --md writes the table as
-Markdown. Converted models and inputs go under BUILD/bench/compare.
+--budget bounds the run: models not started within it are skipped. --md
+writes the table as Markdown. Converted models and inputs go under BUILD/bench/compare.
 """
 
 import os
+import sys
 
 os.environ["OPENBLAS_NUM_THREADS"] = "1"  # before numpy/torch load
+# --torch-omp passive|default, read before torch loads libgomp (see --help)
+TORCH_OMP = "default" if "--torch-omp=default" in sys.argv or any(
+    a == "--torch-omp" and i + 1 < len(sys.argv) and sys.argv[i + 1] == "default"
+    for i, a in enumerate(sys.argv)) else "passive"
+if TORCH_OMP == "passive":
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+else:
+    os.environ.pop("OMP_WAIT_POLICY", None)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
 import subprocess  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -117,6 +132,14 @@ def prepare_folder(name, folder):
     return Model(name, folder, module, np.ascontiguousarray(x8))
 
 
+def convd_env():
+    """convd-infer's environment: the bench's, without the OpenMP setting
+    meant for PyTorch."""
+    env = dict(os.environ)
+    env.pop("OMP_WAIT_POLICY", None)
+    return env
+
+
 def convd_cmd(args, m, npy, extra):
     return [os.path.join(args.build, "convd-infer"), "--model", m.folder,
             "--input", npy, "--device", args.device, "--cache-dir", args.cache] + extra
@@ -124,7 +147,7 @@ def convd_cmd(args, m, npy, extra):
 
 def run_convd(args, m, npy, extra, timeout=600):
     p = subprocess.run(convd_cmd(args, m, npy, extra), capture_output=True,
-                       text=True, timeout=timeout)
+                       text=True, timeout=timeout, env=convd_env())
     if p.returncode != 0:
         raise RuntimeError("convd-infer failed (%d): %s" % (p.returncode,
                                                              p.stderr.strip()[-400:]))
@@ -240,6 +263,9 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--md", default=None, help="also write the table as Markdown")
+    ap.add_argument("--torch-omp", choices=["passive", "default"], default="passive",
+                    help="PyTorch's OpenMP waiting: passive (OMP_WAIT_POLICY=PASSIVE, "
+                    "default here) or libgomp's default spin-waiting")
     ap.add_argument("--budget", type=float, default=None,
                     help="seconds; models not started by then are skipped (default 600, "
                     "--quick 150)")
@@ -280,8 +306,9 @@ def main(argv=None):
     t_start = time.time()
     print("# convd-infer vs PyTorch, %s" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     print("# %s" % machine_line())
-    print("# PyTorch: inference_mode, 2 threads, OPENBLAS_NUM_THREADS=1; convd-infer "
-          "--device %s; best of %d alternating rounds" % (args.device, args.rounds))
+    print("# PyTorch: inference_mode, 2 threads, OPENBLAS_NUM_THREADS=1, OpenMP waiting %s; "
+          "convd-infer --device %s; best of %d alternating rounds"
+          % (TORCH_OMP, args.device, args.rounds))
     results, status = [], 0
     for kind, name, folder, why in todo:
         if not why and time.time() - t_start > args.budget:

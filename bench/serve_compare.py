@@ -24,7 +24,9 @@ server warms batch 1 and 8 at start.
 
 Models: torchvision resnet18 converted at random init (224x224, seed 0) and
 the zoo's shapes-resnet; request bodies: skimage's chelsea photo as PNG
-(451x300) for resnet18, the zoo's test.png for shapes-resnet.
+(451x300) for resnet18, the zoo's test.png for shapes-resnet. The Python
+server runs with OMP_WAIT_POLICY=PASSIVE unless --torch-omp default (see
+bench/compare.py: libgomp's spin-waiting collapses on a shared machine).
 
   bench/serve_compare.py [--build DIR] [--quick | --smoke] [--seconds S]
                          [--conc 1,8,32] [--rate R] [--md FILE]
@@ -87,8 +89,8 @@ def memory_mb(pid):
 class Server:
     """One server process: started, polled until /readyz answers, stopped."""
 
-    def __init__(self, kind, cmd, port_file, log_path):
-        self.kind, self.cmd, self.port_file = kind, cmd, port_file
+    def __init__(self, kind, cmd, port_file, log_path, env=None):
+        self.kind, self.cmd, self.port_file, self.env = kind, cmd, port_file, env
         self.log = open(log_path, "w")
         self.proc, self.port = None, None
 
@@ -97,7 +99,7 @@ class Server:
             os.unlink(self.port_file)
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, env=self.env)
         while time.perf_counter() - t0 < timeout:
             if self.proc.poll() is not None:
                 raise RuntimeError("%s exited at start (status %d); see %s"
@@ -137,7 +139,13 @@ def python_server(args, models_dir, tmp):
     cmd = [PYTHON, os.path.join(HERE, "pyserver", "server.py"), "--models", models_dir,
            "--port", "0", "--port-file", os.path.join(tmp, "py.port"),
            "--max-batch", str(args.max_batch)]
-    return Server("python", cmd, os.path.join(tmp, "py.port"), os.path.join(tmp, "py.log"))
+    env = dict(os.environ)
+    if args.torch_omp == "passive":
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
+    else:
+        env.pop("OMP_WAIT_POLICY", None)
+    return Server("python", cmd, os.path.join(tmp, "py.port"), os.path.join(tmp, "py.log"),
+                  env)
 
 
 def warm_batches(url, body, max_batch=8, timeout=300):
@@ -331,6 +339,8 @@ def main(argv=None):
     ap.add_argument("--rate", type=float, default=None, help="open-loop req/s (default: "
                     "70%% of the Python server's best closed-loop rate)")
     ap.add_argument("--max-batch", type=int, default=8, help="both servers' batch limit")
+    ap.add_argument("--torch-omp", choices=["passive", "default"], default="passive",
+                    help="the Python server's OpenMP waiting (as bench/compare.py)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--md", default=None)
@@ -359,8 +369,8 @@ def main(argv=None):
     os.makedirs(work, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="convd-serve-")
     t_start = time.time()
-    print("# convd vs Python server (aiohttp + PyTorch), %s, load average %s"
-          % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    print("# convd vs Python server (aiohttp + PyTorch, OpenMP waiting %s), %s, load average %s"
+          % (args.torch_omp, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
              " ".join("%.2f" % v for v in os.getloadavg())), flush=True)
     models_dir, plan = prepare(args, work)
     res = {"closed": [], "open": [], "ready": {}, "memory": {}}
