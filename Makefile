@@ -219,7 +219,7 @@ asan:
 	@failed=""; for t in $(TEST_SRC:tests/%.c=$(ASAN_B)/tests/%); do echo "== asan $$t"; \
 	  $(ASAN_ENV) CD_BUILD=$(ASAN_B) $$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "ASAN FAILED:$$failed"; exit 1; fi
-	$(ASAN_ENV) CONVD_IT_TIMEOUT=1200 CONVD_IT_TESTS="$(ASAN_IT_TESTS)" \
+	$(ASAN_ENV) CONVD_IT_TIMEOUT=1800 CONVD_IT_START_TIMEOUT=240 CONVD_IT_TESTS="$(ASAN_IT_TESTS)" \
 	  sh tests/integration/run.sh $(ASAN_B)
 
 # make fuzz FUZZ_SECONDS=N: every libFuzzer harness in tests/fuzz for N

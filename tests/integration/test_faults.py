@@ -322,7 +322,8 @@ class Faults(unittest.TestCase):
         self.assertEqual(len(line), 1, s.stderr())
         self.assertIn("No space left on device", line[0])
         # nothing half-written is left behind
-        left = [f for f in os.listdir(cache) if f.startswith("convd-")] if os.path.isdir(cache) else []
+        left = [f for f in os.listdir(cache) if f.endswith(".bin") or ".tmp." in f] \
+            if os.path.isdir(cache) else []
         self.assertEqual(left, [])
 
 

@@ -30,6 +30,7 @@ MAX_BODY = 1 << 20            # the daemon's max_body_bytes here
 MAX_PIXELS = 4000000          # and max_image_pixels
 BODY_TIMEOUT = 3              # body_timeout_s
 IDLE_TIMEOUT = 4              # connection_timeout_s
+START_TIMEOUT = 240.0         # a cold OpenCL compile on a busy machine takes a while
 
 
 # ---------------------------------------------------------------- images
@@ -145,7 +146,7 @@ class Hostile(unittest.TestCase):
             "max_connections": 4000, "max_connections_per_ip": 0, "threads": 4,
             "max_queue": 64, "timeout_ms": 20000})
         try:
-            cls.srv.start()
+            cls.srv.start(timeout=START_TIMEOUT)
         except Exception:
             cls.srv.cleanup()
             shutil.rmtree(cls.tmp, ignore_errors=True)
@@ -766,7 +767,7 @@ class PerIpLimit(unittest.TestCase):
                                                   "connection_timeout_s": 30})
         socks = []
         try:
-            srv.start()
+            srv.start(timeout=START_TIMEOUT)
             for _ in range(40):
                 socks.append(socket.create_connection(("127.0.0.1", srv.port), timeout=5))
             time.sleep(0.5)
