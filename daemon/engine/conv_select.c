@@ -464,11 +464,18 @@ int cd_conv_select_prepare(struct cd_cl_backend *be,
     if (max_batch > 1 &&
         (pl->vn = pick(be, pl, e, &p, max_batch, err)) < 0)
         return err ? err->code : CD_EDEVICE;
-    /* warm: compile the chosen kernels now, not at the first request */
-    if ((rc = run_plan(be, pl, e, &g, &p, pl->v1, 1, err)) ||
-        (max_batch > 1 &&
-         (rc = run_plan(be, pl, e, &g, &p, pl->vn, max_batch, err))))
+    /* warm: compile the chosen kernels now, not at the first request. A
+     * packed kernel has one local size, so one run compiles it for every
+     * batch; the others let the driver pick it, so run those at max_batch
+     * too (the padded-input scratch is grown for max_batch either way). */
+    if ((rc = run_plan(be, pl, e, &g, &p, pl->v1, 1, err)))
         return rc;
+    if (max_batch > 1 && (pl->vn != pl->v1 ||
+                          !cd_cl_conv_variant_packed(pl->vn)) &&
+        (rc = run_plan(be, pl, e, &g, &p, pl->vn, max_batch, err)))
+        return rc;
+    if (cd_cl_conv_variant_packed(pl->vn) && !be->conv_plans->no_pad)
+        ensure_pad(be, cd_cl_conv_pad_floats(&g, pl->vn, max_batch));
     return cd_cl_check(clFinish(be->q), "clFinish (warm)", err);
 }
 
