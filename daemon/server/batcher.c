@@ -23,11 +23,15 @@ struct cd_batcher {
     pthread_t worker;
     bool started, stopping, joined;
     int depth;                      /* queued jobs over all models */
+    double job_s;                   /* EWMA of device seconds per job run; 0 = none yet */
     struct cd_served **active;      /* models with q_len > 0 (not counted) */
     int n_active, cap_active;
     struct cd_served **retired;     /* replaced versions; one ref each */
     int n_retired, cap_retired;
 };
+
+/* Share of timeout_ms the estimated queue wait may take at admission. */
+#define ADMIT_FRACTION 0.5
 
 double cd_now(void)
 {
@@ -309,13 +313,18 @@ static void *worker_main(void *arg)
                 ran[n_run++] = j;
             }
         }
+        double per_job = 0.0;
         if (n_run > 0) {
+            double t_run = cd_now();
             run_batch(s, ran, n_run);
+            per_job = (cd_now() - t_run) / n_run;
             for (int k = 0; k < n_run; k++)
                 ran[k]->done(ran[k]);
         }
         drop_drained(b);
         pthread_mutex_lock(&b->mu);
+        if (per_job > 0.0)
+            b->job_s = b->job_s > 0.0 ? 0.8 * b->job_s + 0.2 * per_job : per_job;
     }
     pthread_mutex_unlock(&b->mu);
     free(jobs);
@@ -370,6 +379,16 @@ int cd_batcher_submit(struct cd_batcher *b, struct cd_job *job,
         pthread_mutex_unlock(&b->mu);
         return cd_err_set(err, CD_EBUSY, "model %s queue is full (%d jobs)",
                           s->name, s->q_len);
+    }
+    /* Admission by deadline: a job that the jobs ahead of it (at the device's
+     * recent pace) would keep waiting past most of its timeout is refused now
+     * with 503 + Retry-After, rather than accepted and answered 504 later. */
+    double wait_s = (double)(b->depth + 1) * b->job_s;
+    if (b->job_s > 0.0 && wait_s > ADMIT_FRACTION * s->batch.timeout_ms * 1e-3) {
+        pthread_mutex_unlock(&b->mu);
+        return cd_err_set(err, CD_EBUSY, "model %s is overloaded: %d jobs queued, about "
+                          "%.0f ms of work ahead (timeout %d ms)", s->name, b->depth,
+                          wait_s * 1e3, s->batch.timeout_ms);
     }
     if (s->q_len == 0 && !grow(&b->active, &b->cap_active, b->n_active)) {
         pthread_mutex_unlock(&b->mu);
