@@ -757,6 +757,48 @@ class Hostile(unittest.TestCase):
         self.assertGreaterEqual(n, 1000 if self.nofile >= 2200 else 100)
 
 
+def wav_bytes(seconds, rate=16000):
+    import wave
+    n = int(seconds * rate)
+    t = np.arange(n) / rate
+    pcm = (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype("<i2").tobytes()
+    b = io.BytesIO()
+    with wave.open(b, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm)
+    return b.getvalue()
+
+
+class AudioLimit(unittest.TestCase):
+    """max_audio_seconds: a WAV longer than it is refused from its header."""
+
+    def test_max_audio_seconds(self):
+        tmp = tempfile.mkdtemp(prefix="convd-audio-")
+        models = H.models_dir(tmp, with_tiny=False)
+        shutil.copytree(os.path.join(H.ROOT, "models", "kws-dcls"),
+                        os.path.join(models, "kws-dcls"))
+        srv = H.Server(models, config={"max_audio_seconds": 2})
+        try:
+            srv.start(timeout=START_TIMEOUT)
+            path = "/v1/models/kws-dcls/classify?top=1"
+            st, _, data = H.request(srv.port, "POST", path, body=wav_bytes(1.5),
+                                    headers={"Content-Type": "audio/wav"})
+            self.assertEqual(st, 200, data[:200])
+            for secs in (2.5, 400):   # 400 s: 12.8 MB, under max_body_bytes
+                st, hd, data = H.request(srv.port, "POST", path, body=wav_bytes(secs),
+                                         headers={"Content-Type": "audio/wav"})
+                msg = err_json(self, st, hd, data, 400)
+                self.assertIn("exceeds", msg)
+            st, _, data = H.request(srv.port, "POST", path, body=wav_bytes(1.0),
+                                    headers={"Content-Type": "audio/wav"})
+            self.assertEqual(st, 200, data[:200])
+        finally:
+            srv.cleanup()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class PerIpLimit(unittest.TestCase):
     """max_connections_per_ip: one address cannot take every slot."""
 
