@@ -30,7 +30,7 @@ DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libjansson-dev \
   libjpeg62-turbo-dev libturbojpeg0-dev libpng-dev ocl-icd-opencl-dev \
   opencl-headers pocl-opencl-icd clinfo check clang libclang-rt-14-dev libsystemd-dev
 DEB_TOOLS := python3-torch python3-torchvision python3-numpy python3-skimage python3-pil \
-  valgrind curl wrk prometheus espeak-ng sox dataset-fashion-mnist python3-matplotlib python3-aiohttp \
+  valgrind curl wrk prometheus espeak-ng sox dataset-fashion-mnist python3-matplotlib python3-aiohttp libopenblas0-pthread \
   systemd python3-yaml groff-base strace nginx shellcheck chromium
 DEB_ALL   := $(DEB_BUILD) $(DEB_TOOLS)
 
