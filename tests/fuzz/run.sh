@@ -3,7 +3,8 @@
 # BUILD_DIR/fuzz/fuzz_NAME for SECONDS seconds, starting from its committed
 # corpus tests/fuzz/corpus/NAME (every regression input in it is replayed
 # first). New inputs go to a scratch copy, never into the repository; a crash
-# leaves its input in BUILD_DIR/fuzz-artifacts/ and fails the run.
+# leaves its input in BUILD_DIR/fuzz-artifacts/ and fails the run. A
+# dictionary tests/fuzz/NAME.dict (JSON keys, op names) is used if present.
 # Prints one line per harness: executions, exec/s, corpus size, result.
 set -u
 if [ $# -lt 3 ]; then
@@ -34,8 +35,10 @@ for name in "$@"; do
     log="$WORK/$name.log"
     # -timeout: one input may take at most 10 s; -rss_limit_mb bounds memory.
     # timeout(1) is a backstop should the fuzzer itself hang.
+    dict=""
+    [ -f "$HERE/$name.dict" ] && dict="-dict=$HERE/$name.dict"
     timeout -k 5 $((SECS + 60)) "$bin" -max_total_time="$SECS" -timeout=10 \
-        -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+        -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 $dict \
         -artifact_prefix="$ART/$name-" "$WORK/$name" "$seeds" >"$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
