@@ -134,6 +134,27 @@ function noisePng(w, h) {
     chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
+// shapes-resnet's requests, errors and batch-size sum/count in /metrics text,
+// read independently of the page's own parser.
+function resnetMetrics(text) {
+  const r = { requests: 0, errors: 0, bsum: 0, bcount: 0 };
+  for (const line of text.split('\n')) {
+    const m = /^(\w+)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m || !/model="shapes-resnet"/.test(m[2]))
+      continue;
+    if (m[1] === 'convd_requests_total') {
+      r.requests += Number(m[3]);
+      if (/code="[45]\d\d"/.test(m[2]))
+        r.errors += Number(m[3]);
+    } else if (m[1] === 'convd_batch_size_sum') {
+      r.bsum += Number(m[3]);
+    } else if (m[1] === 'convd_batch_size_count') {
+      r.bcount += Number(m[3]);
+    }
+  }
+  return r;
+}
+
 // ---- page helpers ----------------------------------------------------------
 
 async function pickModel(page, name) {
@@ -395,34 +416,27 @@ async function main() {
     });
     check(Math.abs(q[0] - 0.00175) < 1e-12 && Math.abs(q[1] - 0.0025) < 1e-12 && q[2] === 0.1,
       'histogramQuantile gave ' + q);
-    // No request for shapes-resnet is made from here on: its row must come
-    // to show what /metrics says now.
-    const text = await (await fetch(base + '/metrics', { headers: AUTH })).text();
-    let requests = 0, errors = 0, bsum = 0, bcount = 0;
-    for (const line of text.split('\n')) {
-      const m = /^(\w+)\{([^}]*)\} (\S+)$/.exec(line);
-      if (!m || !/model="shapes-resnet"/.test(m[2]))
-        continue;
-      if (m[1] === 'convd_requests_total') {
-        requests += Number(m[3]);
-        if (/code="[45]\d\d"/.test(m[2]))
-          errors += Number(m[3]);
-      }
-      else if (m[1] === 'convd_batch_size_sum')
-        bsum += Number(m[3]);
-      else if (m[1] === 'convd_batch_size_count')
-        bcount += Number(m[3]);
-    }
-    check(requests >= 4, 'only ' + requests + ' requests counted for shapes-resnet');
+    // No request for shapes-resnet is made from here on, so its row must
+    // come to show what /metrics says (read again while the panel catches
+    // up: a request is counted when its connection completes).
     const sel = '#metrics tbody tr[data-model="shapes-resnet"]';
-    await page.waitForFunction(([s, n]) => {
-      const tr = document.querySelector(s);
-      return tr && tr.cells[1].textContent === String(n);
-    }, [sel, requests], { timeout: 15000 });
-    const row = await page.$eval(sel, (tr) => Array.from(tr.cells).map((c) => c.textContent));
-    check(row[3] === (bsum / bcount).toFixed(2), 'avg batch ' + row[3] + ' != ' + (bsum / bcount).toFixed(2));
+    const deadline = Date.now() + 15000;
+    let want = null, row = null;
+    for (;;) {
+      want = resnetMetrics(await (await fetch(base + '/metrics', { headers: AUTH })).text());
+      row = await page.$eval(sel, (tr) => Array.from(tr.cells).map((c) => c.textContent))
+        .catch(() => null);
+      if ((row && row[1] === String(want.requests)) || Date.now() > deadline)
+        break;
+      await sleep(300);
+    }
+    check(want.requests >= 4, 'only ' + want.requests + ' requests counted for shapes-resnet');
+    check(row && row[1] === String(want.requests),
+      'panel row ' + JSON.stringify(row) + ' never showed ' + want.requests + ' requests');
+    check(row[3] === (want.bsum / want.bcount).toFixed(2),
+      'avg batch ' + row[3] + ' != ' + (want.bsum / want.bcount).toFixed(2));
     check(/ ms$/.test(row[4]) && / ms$/.test(row[5]), 'no p50/p99 shown: ' + row);
-    check(row[2] === String(errors), 'errors ' + row[2] + ' != ' + errors);
+    check(row[2] === String(want.errors), 'errors ' + row[2] + ' != ' + want.errors);
     await shot(page, 'metrics.png');
   });
 
