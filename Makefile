@@ -216,9 +216,7 @@ ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=
 ASAN_IT_TESTS := test_server test_media test_hostile test_faults
 asan:
 	$(MAKE) B=$(ASAN_B) SAN_CFLAGS="$(ASAN_FLAGS)" all $(TEST_SRC:tests/%.c=$(ASAN_B)/tests/%)
-	@failed=""; for t in $(TEST_SRC:tests/%.c=$(ASAN_B)/tests/%); do echo "== asan $$t"; \
-	  $(ASAN_ENV) CD_BUILD=$(ASAN_B) $$t || failed="$$failed $$t"; done; \
-	if [ -n "$$failed" ]; then echo "ASAN FAILED:$$failed"; exit 1; fi
+	$(ASAN_ENV) CD_BUILD=$(ASAN_B) sh tests/asan/run_units.sh $(TEST_SRC:tests/%.c=$(ASAN_B)/tests/%)
 	$(ASAN_ENV) CONVD_IT_TIMEOUT=1800 CONVD_IT_START_TIMEOUT=240 CONVD_IT_TESTS="$(ASAN_IT_TESTS)" \
 	  sh tests/integration/run.sh $(ASAN_B)
 
