@@ -9,7 +9,9 @@ one server at a time, on 127.0.0.1:
     Python server twice (the second start has the OS file cache warm);
   - closed loop: wrk (bench/load/post_image.lua) at concurrency 1, 8, 32:
     requests/s, p50 and p99 latency, CPU seconds per request of the server
-    process (utime + stime from /proc/PID/stat);
+    process (utime + stime from /proc/PID/stat, over the row and the drain
+    request after it, divided by every request served: wrk's count, the <= c
+    it abandoned at the end, the drain);
   - open loop: bench/load/poisson (BUILD/bench/poisson) at a fixed Poisson
     rate, latency from the scheduled send time so queueing is not hidden; the
     rate is 70% of the Python server's best closed-loop throughput on that
@@ -32,9 +34,13 @@ bench/compare.py: libgomp's spin-waiting collapses on a shared machine).
                          [--conc 1,8,32] [--rate R] [--md FILE]
 
 --quick keeps the whole run under about a minute; --smoke (make check) one
-model, batches up to 2, 1 s per row, convd's kernel cache kept in
-BUILD/bench/serve/smoke-cache (so "cold" there is only cold on a first run). Bounded: every server start, request and run has a
-timeout; servers are stopped with SIGTERM (then SIGKILL) on every exit path.
+model, batches up to 2, 1 s per row, convd's kernel cache in
+BUILD/bench/cl-cache and POCL's kernels in its default cache
+(~/.cache/pocl): what bench/compare.py --smoke has just filled in make
+check, so "cold" there is not cold. After every row one request drains what the load generator left
+queued, so the next row starts on an idle server. Bounded: every server
+start, request and run has a timeout; servers are stopped with SIGTERM
+(then SIGKILL) on every exit path.
 """
 
 import os
@@ -132,7 +138,13 @@ def convd_server(args, models_dir, cache, tmp):
            "--port", "0", "--port-file", os.path.join(tmp, "convd.port"),
            "--device", args.device, "--log-level", "warn", "--cache-dir", cache,
            "--max-batch", str(args.max_batch)]
-    return Server("convd", cmd, os.path.join(tmp, "convd.port"), os.path.join(tmp, "convd.log"))
+    env = dict(os.environ)
+    if args.smoke and not env.get("POCL_CACHE_DIR"):
+        # smoke: POCL's default kernel cache, which bench/compare.py --smoke
+        # (convd-infer, same model and batches) has just filled
+        env["POCL_CACHE_DIR"] = os.path.join(os.path.expanduser("~"), ".cache", "pocl")
+    return Server("convd", cmd, os.path.join(tmp, "convd.port"), os.path.join(tmp, "convd.log"),
+                  env)
 
 
 def python_server(args, models_dir, tmp):
@@ -170,6 +182,14 @@ def warm_batches(url, body, max_batch=8, timeout=300):
                 t.join(timeout)
     if failures:
         raise RuntimeError("warm-up requests failed: %s" % failures[0])
+
+
+def drain(url, body):
+    """When wrk stops, up to `concurrency` requests it gave up on are still
+    queued in the server and are answered to closed sockets; one request
+    sent now comes back only after them (both servers are FIFO), so the next
+    row starts on an idle server instead of behind seconds of backlog."""
+    http(url, body, "image/png", timeout=300)
 
 
 def run_wrk(url, image, conc, seconds):
@@ -243,10 +263,13 @@ def bench_server(args, srv, plan, rates, res):  # noqa: C901
         # size on its first use) before anything is measured
         if args.warmup:
             run_wrk(url, image, max(args.conc), args.warmup)
+            drain(url, body)
         for c in args.conc:
             c0 = cpu_seconds(pid)
             w = run_wrk(url, image, c, args.seconds)
-            w["cpu_ms_per_req"] = (cpu_seconds(pid) - c0) / max(w["requests"], 1) * 1e3
+            drain(url, body)
+            # served: what wrk counted, the <= c it abandoned, the drain
+            w["cpu_ms_per_req"] = (cpu_seconds(pid) - c0) / (w["requests"] + c + 1) * 1e3
             res["closed"].append((name, srv.kind, c, w))
             print("  %-14s %-7s c=%-3d %8.1f req/s  p50 %8.1f ms  p99 %8.1f ms  errors %d  "
                   "cpu %.1f ms/req" % (name, srv.kind, c, w["rps"], w["p50_ms"], w["p99_ms"],
@@ -257,7 +280,8 @@ def bench_server(args, srv, plan, rates, res):  # noqa: C901
         c0 = cpu_seconds(pid)
         o = run_poisson(args, srv.port, "/v1/models/%s/classify" % name, image,
                         rates[name], args.open_seconds)
-        o["cpu_ms_per_req"] = (cpu_seconds(pid) - c0) / max(o["completed"], 1) * 1e3
+        drain(url, body)
+        o["cpu_ms_per_req"] = (cpu_seconds(pid) - c0) / (o["completed"] + 1) * 1e3
         res["open"].append((name, srv.kind, o))
         print("  %-14s %-7s open loop %.1f req/s offered: %.1f achieved, p50 %.1f ms, "
               "p99 %.1f ms, max %.1f ms, %d errors, %d timeouts"
@@ -390,7 +414,9 @@ def main(argv=None):
               flush=True)
         bench_server(args, py, plan, rates, res)
         py.stop()
-        cache = (os.path.join(work, "smoke-cache") if args.smoke
+        # smoke: the kernel cache (program binaries and tuning results)
+        # bench/compare.py --smoke has just filled with convd-infer
+        cache = (os.path.join(args.build, "bench", "cl-cache") if args.smoke
                  else os.path.join(tmp, "convd-cache"))
         cd = convd_server(args, models_dir, cache, tmp)
         servers.append(cd)
