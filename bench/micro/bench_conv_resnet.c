@@ -38,6 +38,8 @@ static const struct layer layers[] = {
     { "1x1 320->1280 7", 320, 1280, 7, 1, 1, 0 },
     { "1x1 256->128 28", 256, 128, 28, 1, 1, 0 },
     { "3x3 128->32 28", 128, 32, 28, 3, 1, 0 },
+    { "2x2 s2 96->192 56", 96, 192, 56, 2, 2, 0 },
+    { "2x2 s2 384->768 14", 384, 768, 14, 2, 2, 0 },
 };
 #define N_LAYERS ((int)(sizeof layers / sizeof layers[0]))
 
@@ -52,7 +54,7 @@ static void conv_case(struct cd_harness_case *hc, const struct layer *l,
     hc->a.act = CD_ACT_RELU;
     for (int i = 0; i < 2; i++) {
         hc->a.stride[i] = l->s;
-        hc->a.pad_begin[i] = hc->a.pad_end[i] = l->k / 2;
+        hc->a.pad_begin[i] = hc->a.pad_end[i] = l->k % 2 ? l->k / 2 : 0;
     }
     hc->n_in = 1;
     hc->batch = batch;
@@ -71,7 +73,7 @@ static int run_batch(int batch, int reps)
         t[i] = cd_micro_time(&hc, reps);
         if (t[i] <= 0)
             return 1;
-        int o = (l->hw + 2 * (l->k / 2) - l->k) / l->s + 1;
+        int o = (l->hw + 2 * (l->k % 2 ? l->k / 2 : 0) - l->k) / l->s + 1;
         fl[i] = 2.0 * batch * l->cout * (double)o * o * l->cin * l->k * l->k;
         total += t[i] * l->count;
         total_fl += fl[i] * l->count;
@@ -106,8 +108,10 @@ static int run_batch(int batch, int reps)
                                         .nsp = 2,
                                         .k = { 1, layers[i].k, layers[i].k },
                                         .s = { 1, layers[i].s, layers[i].s },
-                                        .p = { 0, layers[i].k / 2,
-                                               layers[i].k / 2 } };
+                                        .p = { 0, layers[i].k % 2 ?
+                                               layers[i].k / 2 : 0,
+                                               layers[i].k % 2 ?
+                                               layers[i].k / 2 : 0 } };
             if (!cd_cl_conv_variant_ok(&g, v) ||
                 (only && strcmp(only, cd_conv_variant_name(v)))) {
                 printf(" %8s", "-");
