@@ -2,7 +2,8 @@
 """serve_compare.py — convd versus a Python server (bench/pyserver/server.py:
 aiohttp + PyTorch inference_mode in a worker thread, 2 threads, same
 preprocessing, same /v1/models/{m}/classify contract) on the same models,
-one server at a time, on 127.0.0.1:
+on 127.0.0.1, both started (the Python server first) but only one under
+load at a time, taking turns row by row:
 
   - time from start to ready (GET /readyz answers 200): convd with an empty
     kernel cache (cold) and again with the cache it just filled (warm); the
@@ -245,49 +246,59 @@ def prepare(args, work):
     return models, plan
 
 
-def bench_server(args, srv, plan, rates, res):  # noqa: C901
-    """Closed- and open-loop rows for every model on a started server."""
-    pid = srv.proc.pid
-    for name, image in plan:
-        url = "http://127.0.0.1:%d/v1/models/%s/classify" % (srv.port, name)
-        body = open(image, "rb").read()
-        st, out = http(url + "?top=1", body, "image/png", timeout=120)
-        top1 = json.loads(out)["predictions"][0]
-        res.setdefault("top1", {}).setdefault(name, {})[srv.kind] = (top1["index"],
-                                                                    top1["score"])
-        for _ in range(3):
-            http(url, body, "image/png", timeout=120)
-        warm_batches(url, body, args.max_batch)
-        # warm-up burst at the highest concurrency, discarded: both servers
-        # meet every batch size once (convd compiles kernels for a batch
-        # size on its first use) before anything is measured
-        if args.warmup:
-            run_wrk(url, image, max(args.conc), args.warmup)
-            drain(url, body)
-        for c in args.conc:
-            c0 = cpu_seconds(pid)
+def warm_server(args, srv, name, image, res):
+    """Top-1 check and warm-up of one model on one server."""
+    url = "http://127.0.0.1:%d/v1/models/%s/classify" % (srv.port, name)
+    body = open(image, "rb").read()
+    _, out = http(url + "?top=1", body, "image/png", timeout=120)
+    top1 = json.loads(out)["predictions"][0]
+    res.setdefault("top1", {}).setdefault(name, {})[srv.kind] = (top1["index"], top1["score"])
+    for _ in range(3):
+        http(url, body, "image/png", timeout=120)
+    warm_batches(url, body, args.max_batch)
+    # warm-up burst at the highest concurrency, discarded: both servers meet
+    # every batch size once (convd compiles kernels for a batch size on its
+    # first use) before anything is measured
+    if args.warmup:
+        run_wrk(url, image, max(args.conc), args.warmup)
+        drain(url, body)
+    return url, body
+
+
+def bench_model(args, servers, name, image, rates, res):
+    """Closed- and open-loop rows for one model, the two servers taking
+    turns row by row (Python first, then convd first, ...), so a change in
+    the machine's load hits both alike."""
+    urls = {srv.kind: warm_server(args, srv, name, image, res) for srv in servers}
+    for i, c in enumerate(args.conc):
+        for srv in (servers if i % 2 == 0 else servers[::-1]):
+            url, body = urls[srv.kind]
+            c0 = cpu_seconds(srv.proc.pid)
             w = run_wrk(url, image, c, args.seconds)
             drain(url, body)
             # served: what wrk counted, the <= c it abandoned, the drain
-            w["cpu_ms_per_req"] = (cpu_seconds(pid) - c0) / (w["requests"] + c + 1) * 1e3
+            w["cpu_ms_per_req"] = ((cpu_seconds(srv.proc.pid) - c0)
+                                   / (w["requests"] + c + 1) * 1e3)
+            w["load"] = os.getloadavg()[0]
             res["closed"].append((name, srv.kind, c, w))
             print("  %-14s %-7s c=%-3d %8.1f req/s  p50 %8.1f ms  p99 %8.1f ms  errors %d  "
-                  "cpu %.1f ms/req" % (name, srv.kind, c, w["rps"], w["p50_ms"], w["p99_ms"],
-                                       w["errors"], w["cpu_ms_per_req"]), flush=True)
-        if name not in rates:
-            best = max(w["rps"] for (n, k, _, w) in res["closed"] if n == name and k == srv.kind)
-            rates[name] = args.rate or max(0.5, 0.7 * best)
-        c0 = cpu_seconds(pid)
+                  "cpu %.1f ms/req  load %.1f"
+                  % (name, srv.kind, c, w["rps"], w["p50_ms"], w["p99_ms"], w["errors"],
+                     w["cpu_ms_per_req"], w["load"]), flush=True)
+    best = max(w["rps"] for (n, k, _, w) in res["closed"] if n == name and k == "python")
+    rates[name] = args.rate or max(0.5, 0.7 * best)
+    for srv in servers:
+        url, body = urls[srv.kind]
+        c0 = cpu_seconds(srv.proc.pid)
         o = run_poisson(args, srv.port, "/v1/models/%s/classify" % name, image,
                         rates[name], args.open_seconds)
         drain(url, body)
-        o["cpu_ms_per_req"] = (cpu_seconds(pid) - c0) / (o["completed"] + 1) * 1e3
+        o["cpu_ms_per_req"] = (cpu_seconds(srv.proc.pid) - c0) / (o["completed"] + 1) * 1e3
         res["open"].append((name, srv.kind, o))
         print("  %-14s %-7s open loop %.1f req/s offered: %.1f achieved, p50 %.1f ms, "
               "p99 %.1f ms, max %.1f ms, %d errors, %d timeouts"
               % (name, srv.kind, o["offered_rps"], o["achieved_rps"], o["p50_ms"],
                  o["p99_ms"], o["max_ms"], o["errors"], o["timeouts"]), flush=True)
-    res["memory"][srv.kind] = memory_mb(pid)
 
 
 def report(res, plan, f, md):
@@ -412,8 +423,6 @@ def main(argv=None):
         res["ready"]["python"] = (t1, t2)
         print("  python  ready in %.2f s (first start), %s s (second)" % (t1, fmt_s(t2)),
               flush=True)
-        bench_server(args, py, plan, rates, res)
-        py.stop()
         # smoke: the kernel cache (program binaries and tuning results)
         # bench/compare.py --smoke has just filled with convd-infer
         cache = (os.path.join(args.build, "bench", "cl-cache") if args.smoke
@@ -428,8 +437,10 @@ def main(argv=None):
         res["ready"]["convd"] = (t1, t2)
         print("  convd   ready in %.2f s (empty kernel cache), %s s (warm cache)"
               % (t1, fmt_s(t2)), flush=True)
-        bench_server(args, cd, plan, rates, res)
-        cd.stop()
+        for name, image in plan:
+            bench_model(args, [py, cd], name, image, rates, res)
+        for srv in (py, cd):
+            res["memory"][srv.kind] = memory_mb(srv.proc.pid)
     except (RuntimeError, OSError, ValueError, KeyError, urllib.error.URLError,
             subprocess.TimeoutExpired) as e:
         print("serve_compare.py: %s" % e, file=sys.stderr)
