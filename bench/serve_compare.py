@@ -200,7 +200,10 @@ def run_wrk(url, image, conc, seconds):
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 60)
     for line in p.stdout.splitlines():
         if line.startswith("RESULT "):
-            return {k: float(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+            w = {k: float(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+            # throughput counts answered requests only (a 503 is fast)
+            w["rps"] = max(0.0, w["requests"] - w["errors"]) / w["duration_s"]
+            return w
     raise RuntimeError("wrk gave no RESULT line: %s" % (p.stdout + p.stderr)[-300:])
 
 
@@ -328,7 +331,7 @@ def report(res, plan, f, md):
                          "%.1f" % py["cpu_ms_per_req"], "%.1f" % cv["cpu_ms_per_req"],
                          "%d / %d" % (py["errors"], cv["errors"])])
     f.write("Closed loop (wrk, one connection per concurrent client):\n\n")
-    table(["model", "conc", "python req/s", "convd req/s", "convd/python",
+    table(["model", "conc", "python 2xx req/s", "convd 2xx req/s", "convd/python",
            "python p50/p99 ms", "convd p50/p99 ms", "python CPU ms/req", "convd CPU ms/req",
            "errors py/convd"], rows)
     rows = []
