@@ -75,6 +75,12 @@ def main():
                          "15 px at 224 px scaled to 64 px is 4; the strict "
                          "score is printed too)")
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--min-strict", type=float, default=None, metavar="PCT",
+                    help="exit 1 when the strict score is below PCT percent")
+    ap.add_argument("--min-hits", type=float, default=None, metavar="PCT",
+                    help="exit 1 when the score with --tol is below PCT percent")
+    ap.add_argument("--per-class", action="store_true",
+                    help="also print strict hits per class")
     a = ap.parse_args()
     spec = json.load(open(os.path.join(a.model, "model.json")))
     pre = spec["inputs"][0]["preprocess"]
@@ -104,17 +110,34 @@ def main():
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             rows += [json.loads(line) for line in out.splitlines() if line.strip()]
     strict = 0
+    per_class = {}
     for i, r in enumerate(rows):
         p = r["upsampled"]["peak"]
         hits += bool(target[i, p["y"], p["x"]])
-        strict += bool(mask[i, p["y"], p["x"]] > 0)
+        inside = bool(mask[i, p["y"], p["x"]] > 0)
+        strict += inside
+        c = per_class.setdefault(shapes.CLASSES[lab[i]], [0, 0])
+        c[0] += inside
+        c[1] += 1
     n = len(rows)
     layer = rows[0]["layer"] if rows else "?"
     print("pointing game: model=%s layer=%s device=%s images=%d (single-object "
           "of %d) strict=%.1f%% tol=%dpx hits=%d -> %.1f%%" % (
               spec.get("name", a.model), layer, a.device, n, a.n,
               100.0 * strict / max(n, 1), a.tol, hits, 100.0 * hits / max(n, 1)))
+    if a.per_class:
+        print("strict per class: " + ", ".join(
+            "%s %d/%d" % (k, v[0], v[1]) for k, v in sorted(per_class.items())))
+    if a.min_strict is not None and 100.0 * strict / max(n, 1) < a.min_strict:
+        print("eval_cam: strict score %.1f%% is below --min-strict %.1f%%"
+              % (100.0 * strict / max(n, 1), a.min_strict), file=sys.stderr)
+        return 1
+    if a.min_hits is not None and 100.0 * hits / max(n, 1) < a.min_hits:
+        print("eval_cam: score within %d px %.1f%% is below --min-hits %.1f%%"
+              % (a.tol, 100.0 * hits / max(n, 1), a.min_hits), file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

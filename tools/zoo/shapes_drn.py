@@ -8,17 +8,21 @@ after a stride-2 stem and one stride-2 stage (16x16), the next two residual
 stages replace their stride by dilation 2 and 4 (same receptive field
 growth, no loss of resolution), and two plain "degridding" conv-bn-relu
 layers with dilation 2 and 1 (DRN-C) remove the checkerboard that dilated
-stages leave. Global average pooling and a Linear layer classify; the CAM
-layer is the last 16x16 ReLU ("degrid2_relu"), 4 input pixels per cell.
+stages leave. Global average pooling and a Linear layer classify. The CAM
+layer is the last residual stage's output ("stage3_relu2", 16x16, 4 input
+pixels per cell): on held-out single-object images its Eigen-CAM peak lies
+within 4 px of the object on 99.2% of them (inside the mask: 69.6%), the
+degridding layers' output only 75.9% (59.7%).
 
-Resolution alone is not enough for the pointing game: trained on labels
-only, this network reached 98.7% accuracy but its Eigen-CAM peak fell
-inside the object on 71.7% of single-object images (hollow rings and
-crescents 24/50 and 14/47: the peak sits in the hole). So training adds an
-auxiliary foreground loss on the CAM layer (GAIN_ext-style external
-supervision from the generator's masks, see shapes_common.fit_with_
-foreground); the shipped model is the plain classifier, the 1x1 probe that
-carried the loss is dropped.
+Training adds an auxiliary foreground loss (a 1x1 probe on the last layer
+predicts each cell's object coverage from the generator's masks; GAIN_ext-
+style external supervision, see shapes_common.fit_with_foreground; the
+probe is not shipped). Measured honestly, it did not buy strict hits: the
+same network trained on labels only scored 71.7% inside the mask at the
+degridding output (rings 24/50 and crescents 14/47: the peak sits in the
+hole or on the outer edge), so the recipe stays for reproducibility of the
+shipped weights, not as a fix. Widths (16, 24, 32, 32) and 6 epochs keep a
+rebuild affordable on 2 shared cores.
 
 Data, evaluation and samples are shapes-resnet's (zoo/shapes_common.py);
 tools/train.py converts, checks and ships it.
@@ -34,8 +38,9 @@ FAMILY = "DRN-C (dilated residual conv, dilation 2 and 4)"
 TASK = "classification"
 LABELS = sc.LABELS
 PREPROCESS = sc.PREPROCESS
-CAM_LAYER = "degrid2_relu"
-EPOCHS = 8
+CAM_LAYER = "stage3_relu2"
+EPOCHS = 6
+WIDTHS = (16, 24, 32, 32)   # stem, stage1, stage2, stage3 and degrid
 
 data, evaluate, held_out, write_sample = (sc.data, sc.evaluate,
                                           sc.held_out, sc.write_sample)
@@ -76,8 +81,7 @@ class ShapesDRN(nn.Module):
     stage2 (dilation 2) -> stage3 (dilation 4) -> degrid (dilation 2, 1) ->
     16x16 -> pool -> fc."""
 
-    def __init__(self, n_classes=len(LABELS), widths=(16, 24, 40, 64),
-                 conv=plain_conv):
+    def __init__(self, n_classes=len(LABELS), widths=WIDTHS, conv=plain_conv):
         super().__init__()
         w = widths
         self.stem = nn.Sequential(plain_conv(3, w[0], 3, 2, 1),
