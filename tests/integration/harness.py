@@ -13,6 +13,7 @@ import struct
 import subprocess
 import tempfile
 import time
+import unittest
 import zlib
 
 import numpy as np
@@ -32,6 +33,15 @@ HTTP_TIMEOUT = 20.0
 
 
 # ---------------------------------------------------------------- images
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listened on a moment ago."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
 
 def png_encode(img):
     """uint8 array HxWx3 (or HxW) -> PNG bytes (8-bit, filter 0)."""
@@ -327,4 +337,23 @@ class Server:
 
     def cleanup(self):
         self.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class DaemonCase(unittest.TestCase):
+    """A test case whose tests start their own daemons: self.tmp (a scratch
+    folder removed afterwards, named TMP_PREFIX...), self.servers (each one's
+    cleanup() runs after the test) and self.sample (the sample PNG's bytes)."""
+
+    TMP_PREFIX = "convd-it-"
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix=self.TMP_PREFIX)
+        self.servers = []
+        with open(SAMPLE_PNG, "rb") as f:
+            self.sample = f.read()
+
+    def tearDown(self):
+        for s in self.servers:
+            s.cleanup()
         shutil.rmtree(self.tmp, ignore_errors=True)

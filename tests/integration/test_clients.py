@@ -8,7 +8,6 @@ through run.sh."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import unittest
@@ -21,13 +20,6 @@ CL = os.path.join(H.ROOT, "clients")
 SCRIPTS = ["classify.sh", "segment.sh", "cam.sh", "audio.sh", "health.sh", "metrics.sh",
            "models.sh", "load.sh", "unload.sh"]
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class StaticTests(unittest.TestCase):
@@ -56,7 +48,7 @@ class StaticTests(unittest.TestCase):
             self.assertIn(b"usage:", p.stderr)
 
     def test_unreachable_and_bad_settings(self):
-        port = free_port()   # nothing listens there
+        port = H.free_port()   # nothing listens there
         env = dict(os.environ, CONVD_URL="http://127.0.0.1:%d" % port, CONVD_TIMEOUT="5")
         p = subprocess.run(["sh", os.path.join(CL, "health.sh")], env=env,
                            capture_output=True, timeout=30)

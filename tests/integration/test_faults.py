@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import tempfile
 import threading
 import time
 import unittest
@@ -61,18 +60,9 @@ def model_entry(port, name):
     return {m["name"]: m for m in models}.get(name)
 
 
-class Faults(unittest.TestCase):
+class Faults(H.DaemonCase):
 
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="convd-faults-")
-        self.servers = []
-        with open(H.SAMPLE_PNG, "rb") as f:
-            self.sample = f.read()
-
-    def tearDown(self):
-        for s in self.servers:
-            s.cleanup()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+    TMP_PREFIX = "convd-faults-"
 
     def serve(self, models, **kw):
         s = start(models, **kw)

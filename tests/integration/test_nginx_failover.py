@@ -14,7 +14,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -29,13 +28,6 @@ N_REQUESTS = 300
 CONCURRENCY = 6
 KILL_AFTER = 100
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def site_config(upstream_ports, listen_port):
@@ -100,7 +92,7 @@ class NginxFailoverTests(unittest.TestCase):
     def start_nginx(self, ports):
         prefix = os.path.join(self.tmp, "nginx")
         os.makedirs(prefix)
-        listen = free_port()
+        listen = H.free_port()
         conf = os.path.join(prefix, "nginx.conf")
         with open(conf, "w") as f:
             f.write(main_config(prefix, site_config(ports, listen)))

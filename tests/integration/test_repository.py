@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import tempfile
 import time
 import unittest
 
@@ -63,18 +62,9 @@ def queue_depth(port, model):
     return -1
 
 
-class RepositoryTests(unittest.TestCase):
+class RepositoryTests(H.DaemonCase):
 
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="convd-it-repo-")
-        self.servers = []
-        with open(H.SAMPLE_PNG, "rb") as f:
-            self.sample = f.read()
-
-    def tearDown(self):
-        for s in self.servers:
-            s.cleanup()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+    TMP_PREFIX = "convd-it-repo-"
 
     def start(self, models, config=None, keys=True):
         cfg = dict(config or {})

@@ -508,19 +508,8 @@ class ServedTests(unittest.TestCase):
         self.assertIn(b"usage", p.stderr.lower())
 
 
-class LimitTests(unittest.TestCase):
+class LimitTests(H.DaemonCase):
     """Each test starts its own daemon with the settings it needs."""
-
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="convd-it-")
-        self.servers = []
-        with open(H.SAMPLE_PNG, "rb") as f:
-            self.sample = f.read()
-
-    def tearDown(self):
-        for s in self.servers:
-            s.cleanup()
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
     def start(self, models, config=None, wait_ready=True):
         s = H.Server(models, config=config)
