@@ -186,17 +186,20 @@ bench-families: all $(MICRO_BIN)
 $(B)/bench/stream: bench/stream.c
 	@mkdir -p $(dir $@)
 	$(CC) -O3 -march=native -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread -o $@ $<
+$(B)/bench/peak: bench/peak.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -march=native -std=gnu11 -Wall -Wextra -pthread -o $@ $<
 $(B)/bench/poisson: bench/load/poisson.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< -lm
 bench-compare: deps all
 	$(PYTHON) bench/compare.py --build $(B) $(BENCH_ARGS)
-bench-roofline: deps all $(B)/bench/stream
+bench-roofline: deps all $(B)/bench/stream $(B)/bench/peak
 	$(PYTHON) bench/roofline.py --build $(B) $(BENCH_ARGS)
 bench-serve: deps all $(B)/bench/poisson
 	$(PYTHON) bench/serve_compare.py --build $(B) $(BENCH_ARGS)
 # Each bench script in its tiny mode (part of make check, under a minute).
-bench-smoke: all $(B)/bench/stream $(B)/bench/poisson
+bench-smoke: all $(B)/bench/stream $(B)/bench/peak $(B)/bench/poisson
 	sh tests/bench/run.sh $(B)
 
 clean:

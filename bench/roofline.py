@@ -2,9 +2,10 @@
 """roofline.py — convd's per-layer roofline: measures the memory roof with
 bench/stream.c (BUILD/bench/stream, STREAM-like copy/scale/add/triad with 2
 threads; the roof is the best of the four at the 64 MB "dram" level, the
-1 MB "cache" level is drawn for reference), runs
-`convd-infer --profile --json` on each model with that bandwidth and the
-548 GFLOP/s compute peak, prints the per-class summary (conv3x3, conv1x1,
+1 MB "cache" level is drawn for reference) and the compute roof with
+bench/peak.c (BUILD/bench/peak: FP32 FMA throughput of 2 threads, 512- and
+256-bit vectors; --peak G overrides it), runs
+`convd-infer --profile --json` on each model with those roofs, prints the per-class summary (conv3x3, conv1x1,
 depthwise, ...: achieved GFLOP/s, % of peak, roofline bound, efficiency) and
 the per-layer table of the first model, and draws every layer on a
 log-log roofline plot (matplotlib, Debian's python3-matplotlib).
@@ -31,7 +32,7 @@ import time  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-PEAK = 548.0
+PEAK = 548.0    # replaced by the measured peak (bench/peak) in main()
 CLASSES = ["conv3x3", "conv1x1", "depthwise", "conv-other", "gemm", "other"]
 COLOURS = {"conv3x3": "tab:blue", "conv1x1": "tab:orange", "depthwise": "tab:green",
            "conv-other": "tab:purple", "gemm": "tab:red", "other": "tab:gray"}
@@ -54,6 +55,19 @@ def measure_bandwidth(build, quick):
     if "dram" not in levels:
         raise RuntimeError("no dram line from %s: %s" % (exe, out))
     return levels, out.strip()
+
+
+def measure_peak(build, quick):
+    """Best FP32 FMA rate of 2 threads (GFLOP/s) and bench/peak's line."""
+    exe = os.path.join(build, "bench", "peak")
+    if not os.access(exe, os.X_OK):
+        raise RuntimeError("%s not built (make %s)" % (exe, os.path.relpath(exe, ROOT)))
+    out = subprocess.run([exe, "--threads", "2", "--ms", "30" if quick else "200"],
+                         check=True, capture_output=True, text=True, timeout=120).stdout
+    m = re.search(r"fma512_gflops=([\d.]+) fma256_gflops=([\d.]+)", out)
+    if not m:
+        raise RuntimeError("no peak line from %s: %s" % (exe, out))
+    return max(float(m.group(1)), float(m.group(2))), out.strip()
 
 
 def model_folder(name, build):
@@ -200,6 +214,8 @@ def main(argv=None):
     ap.add_argument("--md", default=None, help="also write the tables as Markdown")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--peak", type=float, default=0.0,
+                    help="compute roof in GFLOP/s (default: measured by bench/peak)")
     args = ap.parse_args(argv)
     args.build = os.path.abspath(args.build)
     work = os.path.join(args.build, "bench")
@@ -210,10 +226,16 @@ def main(argv=None):
         args.png = os.path.join(work, "roofline-smoke.png")
     elif args.quick:
         args.runs = 3
+    global PEAK
     levels, stream_out = measure_bandwidth(args.build, args.quick or args.smoke)
     bw = max(levels["dram"].values())
+    if args.peak > 0:
+        PEAK, peak_out = args.peak, "peak: --peak %.1f" % args.peak
+    else:
+        PEAK, peak_out = measure_peak(args.build, args.quick or args.smoke)
     print("# convd per-layer roofline, %s" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     print("# %s" % stream_out.replace("\n", "\n# "))
+    print("# %s" % peak_out)
     print("# roofs: peak %.0f GFLOP/s, memory %.1f GB/s (best stream kernel at the dram level); "
           "load average %s" % (PEAK, bw, " ".join("%.2f" % v for v in os.getloadavg())))
     profs = []

@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh BUILD_DIR — the benchmark scripts still run (make check, well under a
 # minute): bench/compare.py --smoke (shapes-resnet, batch 1 and 2, 2 runs; the
-# outputs must agree with PyTorch), bench/roofline.py --smoke (stream, one
+# outputs must agree with PyTorch), bench/roofline.py --smoke (stream, peak, one
 # profiled model, a PNG that must exist), bench/serve_compare.py --smoke (both
 # servers on shapes-resnet, 1 s per row, no HTTP errors allowed).
 # Speeds are printed, never checked: this only keeps the benches from rotting.
