@@ -70,6 +70,19 @@ static const struct vspec specs[] = {
     /* 56-wide rows: interior and border tiles */
     { 2, 16, 32, 1, { 6, 56 }, { 3, 3 }, .pb = { 1, 1 }, .pe = { 1, 1 },
       .bias = 1, .residual = 1, .batch = 3 },
+    /* 3x3 stride 1 for Winograd: 14x14 (partial last tile row/column,
+     * 4 tiles of 16 per tile row), C and K not multiples of 16, relu */
+    { 2, 21, 37, 1, { 14, 14 }, { 3, 3 }, .pb = { 1, 1 }, .pe = { 1, 1 },
+      .bias = 1, .act = CD_ACT_RELU, .residual = 1, .batch = 2 },
+    /* 56x56: 14 tiles per row, T = 196 not a multiple of 7 or 14 */
+    { 2, 8, 16, 1, { 56, 56 }, { 3, 3 }, .pb = { 1, 1 }, .pe = { 1, 1 },
+      .bias = 1, .batch = 1 },
+    /* unpadded 3x3 (valid conv), odd sizes, 80 tiles per row (several
+     * 16-tile blocks), K = 70 (a partial channel vector past 4 blocks) */
+    { 2, 5, 70, 1, { 11, 322 }, { 3, 3 }, .act = CD_ACT_SILU, .batch = 1 },
+    /* asymmetric padding 2/0 on a 3x3, batch 3 */
+    { 2, 9, 20, 1, { 10, 9 }, { 3, 3 }, .pb = { 2, 0 }, .pe = { 0, 2 },
+      .residual = 1, .batch = 3 },
 };
 #define N_SPECS ((int)(sizeof specs / sizeof specs[0]))
 

@@ -108,6 +108,7 @@ static int run_batch(int batch, int reps)
                                         .nsp = 2,
                                         .k = { 1, layers[i].k, layers[i].k },
                                         .s = { 1, layers[i].s, layers[i].s },
+                                        .d = { 1, 1, 1 },
                                         .p = { 0, layers[i].k % 2 ?
                                                layers[i].k / 2 : 0,
                                                layers[i].k % 2 ?

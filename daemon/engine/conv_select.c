@@ -23,6 +23,7 @@ struct plan {
     size_t w_off, w_n;
     struct cd_cl_conv_geo g;
     cl_mem wpk;                /* packed weights, NULL until a variant needs them */
+    cl_mem wino;               /* Winograd-transformed weights, likewise */
     int v1, vn;                /* variant at batch 1, at batch > 1 */
 };
 
@@ -41,7 +42,8 @@ struct cd_conv_plans {
     bool cache_read;
     struct tuned *t;
     int nt, capt;
-    cl_mem pad;                /* zero-padded input scratch, shared by all */
+    cl_mem pad;                /* zero-padded input (packed variants) or
+                                * Winograd V/M scratch, shared by all */
     size_t pad_floats;
     char path[640];            /* tuning cache file, "" = none */
 };
@@ -311,8 +313,32 @@ static int variant_for(const struct cd_conv_plans *ps, const struct plan *pl,
     return batch > 1 ? pl->vn : pl->v1;
 }
 
+static int ensure_wino(struct cd_cl_backend *be, struct plan *pl,
+                       const struct cd_exec_node *e, struct cd_err *err)
+{
+    if (pl->wino)
+        return CD_OK;
+    size_t n = cd_cl_conv_wino_weight_floats(&pl->g);
+    cl_int rc;
+    pl->wino = clCreateBuffer(be->ctx, CL_MEM_READ_WRITE,
+                              (n ? n : 16) * sizeof(float), NULL, &rc);
+    if (rc != CL_SUCCESS) {
+        pl->wino = NULL;
+        return cd_err_set(err, CD_EDEVICE, "%s: clCreateBuffer(Winograd "
+                          "weights, %zu floats) failed: %s (%d)", e->name, n,
+                          cd_cl_strerror(rc), (int)rc);
+    }
+    int r = cd_cl_conv_wino_pack(be, e, &pl->g, pl->wino, err);
+    if (r != CD_OK) {
+        clReleaseMemObject(pl->wino);
+        pl->wino = NULL;
+    }
+    return r;
+}
+
 /* Grows the shared padded-input scratch to n floats; on failure the
- * packed kernels test borders themselves, so this never fails a run. */
+ * packed kernels test borders themselves (and a Winograd variant gives way
+ * to the heuristic's), so this never fails a run. */
 static void ensure_pad(struct cd_cl_backend *be, size_t n)
 {
     struct cd_conv_plans *ps = be->conv_plans;
@@ -336,6 +362,19 @@ static int run_plan(struct cd_cl_backend *be, struct plan *pl,
 {
     struct cd_conv_plans *ps = be->conv_plans;
     int rc;
+    if (cd_cl_conv_variant_wino(v)) {
+        size_t need = cd_cl_conv_wino_scratch_floats(g, v, batch);
+        ensure_pad(be, need);
+        if (ps->pad_floats < need) /* no memory for V and M */
+            v = cd_conv_select_heuristic(g, batch);
+        else if ((rc = ensure_wino(be, pl, e, err)) != CD_OK)
+            return rc;
+        else {
+            const struct cd_cl_conv_bufs wb = { pl->wino, ps->pad,
+                                                ps->pad_floats };
+            return cd_cl_conv_run_variant(be, e, g, p, v, &wb, batch, err);
+        }
+    }
     if (cd_cl_conv_variant_packed(v)) {
         if ((rc = ensure_packed(be, pl, e, err)) != CD_OK)
             return rc;
@@ -476,6 +515,7 @@ int cd_conv_select_prepare(struct cd_cl_backend *be,
         return rc;
     if (cd_cl_conv_variant_packed(pl->vn) && !be->conv_plans->no_pad)
         ensure_pad(be, cd_cl_conv_pad_floats(&g, pl->vn, max_batch));
+    ensure_pad(be, cd_cl_conv_wino_scratch_floats(&g, pl->vn, max_batch));
     return cd_cl_check(clFinish(be->q), "clFinish (warm)", err);
 }
 
@@ -506,6 +546,8 @@ void cd_conv_select_forget(struct cd_cl_backend *be, size_t off, size_t n)
         if (hit) {
             if (pl->wpk)
                 clReleaseMemObject(pl->wpk);
+            if (pl->wino)
+                clReleaseMemObject(pl->wino);
             continue;
         }
         ps->p[j++] = *pl;

@@ -307,6 +307,7 @@ static const char *const variant_names[CD_CONV_VARIANT_COUNT] = {
     [CD_CONV_PK14X2] = "pk14x2", [CD_CONV_PK7X4] = "pk7x4",
     [CD_CONV_PK8X3] = "pk8x3", [CD_CONV_PK16X1] = "pk16x1",
     [CD_CONV_PK12X2] = "pk12x2", [CD_CONV_GEMM32] = "gemm32",
+    [CD_CONV_WINO7X4] = "wino7x4", [CD_CONV_WINO14X2] = "wino14x2",
 };
 
 const char *cd_conv_variant_name(int v)
@@ -337,6 +338,8 @@ int cd_cl_conv_run_variant(struct cd_cl_backend *be,
                          err);
     if (v == CD_CONV_TILE)
         return conv_tile(be, e, g, p, batch, err);
+    if (cd_cl_conv_variant_wino(v))
+        return cd_cl_conv_wino_run(be, e, g, p, v, bufs, batch, err);
     return cd_cl_conv_pk_run(be, e, g, p, v, bufs, batch, err);
 }
 

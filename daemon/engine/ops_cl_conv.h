@@ -32,7 +32,9 @@ struct cd_cl_conv_epi {
  * work-item; 1x1, stride 1, unpadded only). PK*: the
  * packed-weight kernels of kernels/conv_pk.cl, P positions x NV vectors of
  * 16 output channels (stride 1 or 2 along both axes where the kernel
- * exists). */
+ * exists). WINO*: Winograd F(4x4, 3x3) (ops_cl_conv_winograd.c), its
+ * 36 GEMMs P tiles x NV vectors of 16 output channels per work-item
+ * (3x3, stride 1, dilation 1, groups 1 only). */
 enum cd_conv_variant {
     CD_CONV_TILE,
     CD_CONV_GEMM,
@@ -42,6 +44,8 @@ enum cd_conv_variant {
     CD_CONV_PK16X1,
     CD_CONV_PK12X2,
     CD_CONV_GEMM32,
+    CD_CONV_WINO7X4,
+    CD_CONV_WINO14X2,
     CD_CONV_VARIANT_COUNT
 };
 
@@ -100,5 +104,28 @@ int cd_cl_conv_pk_run(struct cd_cl_backend *be, const struct cd_exec_node *e,
                       const struct cd_cl_conv_epi *p, int v,
                       const struct cd_cl_conv_bufs *bufs, int batch,
                       struct cd_err *err);
+
+/* Winograd F(4x4, 3x3) (ops_cl_conv_winograd.c). True when v is one of its
+ * variants / when g is a 3x3, stride-1, dilation-1, ungrouped 2-D conv. */
+bool cd_cl_conv_variant_wino(int v);
+bool cd_cl_conv_wino_ok(const struct cd_cl_conv_geo *g);
+/* Floats of e's transformed weights for g; enqueues the transform into u. */
+size_t cd_cl_conv_wino_weight_floats(const struct cd_cl_conv_geo *g);
+int cd_cl_conv_wino_pack(struct cd_cl_backend *be,
+                         const struct cd_exec_node *e,
+                         const struct cd_cl_conv_geo *g, cl_mem u,
+                         struct cd_err *err);
+/* Floats of scratch (transformed input and products) variant v of g needs
+ * at `batch` samples; 0 when v is not a Winograd variant fitting g. */
+size_t cd_cl_conv_wino_scratch_floats(const struct cd_cl_conv_geo *g, int v,
+                                      int batch);
+/* Enqueues Winograd variant v of e: bufs->wpk holds the transformed
+ * weights, bufs->pad at least cd_cl_conv_wino_scratch_floats floats. */
+int cd_cl_conv_wino_run(struct cd_cl_backend *be,
+                        const struct cd_exec_node *e,
+                        const struct cd_cl_conv_geo *g,
+                        const struct cd_cl_conv_epi *p, int v,
+                        const struct cd_cl_conv_bufs *bufs, int batch,
+                        struct cd_err *err);
 
 #endif

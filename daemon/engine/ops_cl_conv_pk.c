@@ -54,6 +54,8 @@ static void pk_dims(const struct cd_cl_conv_geo *g, int *h, int *w, int *oh,
 bool cd_cl_conv_variant_ok(const struct cd_cl_conv_geo *g, int v)
 {
     bool pw = cd_cl_conv_pointwise(g);
+    if (cd_cl_conv_variant_wino(v))
+        return cd_cl_conv_wino_ok(g);
     if (v == CD_CONV_GEMM || v == CD_CONV_GEMM32)
         return pw;
     if (v == CD_CONV_TILE)
