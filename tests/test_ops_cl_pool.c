@@ -1,7 +1,8 @@
 /* test_ops_cl_pool.c — OpenCL maxpool, avgpool, adaptive and global average
  * pooling against the C reference (tests/op_harness.h): fixed edge cases
  * (ceil_mode windows, count_include_pad, asymmetric padding, dilation,
- * uneven adaptive windows, 1-D and 3-D) and seeded random shapes. */
+ * uneven adaptive windows, 1-D and 3-D, rows wide enough for the vectorised
+ * 2-D kernels' interior and border segments) and seeded random shapes. */
 #include "harness_check.h"
 #include "op_harness.h"
 
@@ -69,6 +70,34 @@ static const struct pspec fixed[] = {
       .ceil_mode = 1, .count_include_pad = 1 },
     { AVGP, 3, 2, { 4, 5, 6 }, { 2, 2, 2 }, { 1, 2, 2 },
       .count_include_pad = 1 },
+    /* rows wide enough for the vectorised 2-D kernels' interior segments
+     * (cd_pool2d_max/avg), with border segments at both ends, partial
+     * last segments (W not a multiple of 16) and batch > 1 */
+    { MAXP, 2, 5, { 37, 70 }, { 3, 3 }, { 2, 2 }, .pb = { 1, 1 },
+      .pe = { 1, 1 }, .batch = 2 },
+    { MAXP, 2, 3, { 33, 67 }, { 3, 3 }, { 2, 2 }, .pb = { 1, 1 },
+      .pe = { 1, 1 }, .ceil_mode = 1, .batch = 3 },
+    { MAXP, 2, 2, { 20, 53 }, { 2, 2 }, { 1, 1 }, .batch = 2 },
+    { MAXP, 2, 2, { 21, 64 }, { 2, 2 }, { 2, 2 }, .batch = 2 },
+    { MAXP, 2, 3, { 17, 61 }, { 3, 3 }, { 1, 1 }, { 2, 2 }, { 1, 1 },
+      { 1, 0 }, .batch = 2 },
+    { MAXP, 2, 2, { 3, 48 }, { 3, 3 }, { 1, 2 }, .pb = { 1, 0 },
+      .pe = { 1, 1 }, .ceil_mode = 1, .batch = 2 },
+    { AVGP, 2, 4, { 24, 56 }, { 2, 2 }, { 2, 2 }, .batch = 2 },
+    { AVGP, 2, 3, { 19, 50 }, { 3, 3 }, { 1, 1 }, .pb = { 1, 1 },
+      .pe = { 1, 1 }, .count_include_pad = 0, .batch = 2 },
+    { AVGP, 2, 3, { 19, 50 }, { 3, 3 }, { 1, 1 }, .pb = { 1, 1 },
+      .pe = { 1, 1 }, .count_include_pad = 1, .batch = 2 },
+    { AVGP, 2, 2, { 23, 71 }, { 3, 3 }, { 2, 2 }, .pb = { 1, 1 },
+      .pe = { 1, 1 }, .ceil_mode = 1, .count_include_pad = 1, .batch = 3 },
+    { AVGP, 2, 2, { 23, 71 }, { 3, 3 }, { 2, 2 }, .pb = { 1, 1 },
+      .pe = { 1, 1 }, .ceil_mode = 1, .count_include_pad = 0, .batch = 3 },
+    { AVGP, 2, 2, { 1, 1 }, { 1, 1 }, { 1, 1 }, .batch = 2 },
+    { MAXP, 2, 2, { 1, 2 }, { 1, 2 }, { 1, 2 }, .batch = 2 },
+    { MAXP, 1, 3, { 100 }, { 3 }, { 2 }, .pb = { 1 }, .pe = { 1 },
+      .batch = 2 },
+    { AVGP, 1, 3, { 100 }, { 3 }, { 1 }, .pb = { 1 }, .pe = { 1 },
+      .count_include_pad = 1, .batch = 2 },
 };
 
 START_TEST(pool_fixed)
@@ -113,6 +142,40 @@ START_TEST(pool_random)
              "ceil %d cip %d)", _i, p.op == MAXP ? "max" : "avg", p.nsp,
              p.k[0], p.s[0], p.d[0], p.ceil_mode, p.count_include_pad);
     run_case(&hc, 300 + (unsigned)_i, what);
+}
+END_TEST
+
+/* 2-D pools with stride <= 2 along W and rows of 16 to 140 floats: the
+ * vectorised kernels' interior and border segments at random offsets. */
+START_TEST(pool2d_random_wide)
+{
+    unsigned s = (unsigned)_i * 104729u + 11u;
+    struct pspec p;
+    memset(&p, 0, sizeof p);
+    p.op = rnd(&s, 0, 1) ? MAXP : AVGP;
+    p.nsp = 2;
+    p.c = rnd(&s, 1, 4);
+    for (int i = 0; i < 2; i++) {
+        p.k[i] = rnd(&s, 1, 3);
+        p.s[i] = rnd(&s, 1, 2);
+        p.d[i] = p.op == MAXP && rnd(&s, 0, 3) == 0 ? 2 : 1;
+        p.pb[i] = rnd(&s, 0, p.k[i] / 2);
+        p.pe[i] = rnd(&s, 0, p.k[i] / 2);
+        p.in[i] = (i == 1 ? rnd(&s, 16, 140) : rnd(&s, 1, 12)) +
+                  p.d[i] * (p.k[i] - 1);
+    }
+    p.ceil_mode = rnd(&s, 0, 1);
+    p.count_include_pad = rnd(&s, 0, 1);
+    p.batch = rnd(&s, 1, 3);
+    struct cd_harness_case hc;
+    pool_case(&p, &hc);
+    char what[160];
+    snprintf(what, sizeof what, "pool2d wide %d (%s %dx%d k %dx%d s %dx%d "
+             "d %d pb %d,%d pe %d,%d ceil %d cip %d batch %d)", _i,
+             p.op == MAXP ? "max" : "avg", p.in[0], p.in[1], p.k[0], p.k[1],
+             p.s[0], p.s[1], p.d[1], p.pb[0], p.pb[1], p.pe[0], p.pe[1],
+             p.ceil_mode, p.count_include_pad, p.batch);
+    run_case(&hc, 500 + (unsigned)_i, what);
 }
 END_TEST
 
@@ -178,6 +241,7 @@ static Suite *ops_cl_pool_suite(void)
     tcase_add_loop_test(tc, pool_fixed, 0,
                         (int)(sizeof fixed / sizeof fixed[0]));
     tcase_add_loop_test(tc, pool_random, 0, 16);
+    tcase_add_loop_test(tc, pool2d_random_wide, 0, 24);
     tcase_add_test(tc, adaptive_cases);
     tcase_add_test(tc, global_cases);
     suite_add_tcase(s, tc);
