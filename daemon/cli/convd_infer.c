@@ -374,13 +374,15 @@ int main(int argc, char **argv)
         fprintf(stderr,
                 "model %s on %s: %d nodes, arena %.2f MB for batch %d, weights "
                 "%.2f MB; materialised %d structured convs, folded %d batchnorms, "
-                "merged %d re-param branches, fused %d activations and %d "
-                "residual adds, %d views\n",
+                "merged %d re-param branches, fused %d activations (%d into "
+                "batchnorms) and %d residual adds, %d views; %d concats "
+                "chained, %d in place\n",
                 m->name, be->desc, m->g.n_nodes,
                 cd_runner_arena_bytes(r) / 1048576.0, max_batch,
                 cd_runner_weight_bytes(r) / 1048576.0, st.n_materialized,
                 st.n_bn_folded, st.n_reparam_merged,
-                st.n_act_fused, st.n_residual_fused, st.n_aliased);
+                st.n_act_fused, st.n_norm_act_fused, st.n_residual_fused,
+                st.n_aliased, st.n_concat_chained, st.n_concat_inplace);
     int n_out = cd_runner_n_outputs(r);
     if (n_out > 16) {
         rc = cd_err_set(&err, CD_EUNSUPPORTED, "more than 16 outputs");

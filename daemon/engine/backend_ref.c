@@ -85,15 +85,18 @@ static int ref_read(struct cd_backend *b, size_t off, float *dst, size_t n,
     return rc;
 }
 
-/* Extent of a tensor reference: batch samples for activations, one copy for
- * weights. */
+/* Extent of a tensor reference: batch samples for activations (the last
+ * one numel past (copies - 1) batch strides), one copy for weights. */
 static int tref_ok(const struct cd_tref *t, size_t copies, size_t size,
                    const char *what, struct cd_err *err)
 {
     int64_t n = cd_shape_numel(&t->shape);
     size_t total;
-    if (n < 0 || !cd_size_mul((size_t)n, copies, &total))
-        return cd_err_set(err, CD_ERANGE, "%s: bad shape", what);
+    if (n < 0 || copies < 1 || cd_tref_bstride(t) < (size_t)n ||
+        !cd_size_mul(cd_tref_bstride(t), copies - 1, &total) ||
+        !cd_size_add(total, (size_t)n, &total))
+        return cd_err_set(err, CD_ERANGE, "%s: bad shape or batch stride",
+                          what);
     return in_bounds(t->off, total, size, what, err);
 }
 

@@ -133,11 +133,20 @@ void cd_attrs_default(struct cd_attrs *a, enum cd_op op);
 /* A reference to a tensor at run time: offset (in floats) into the arena (for
  * activations) or into the weight pool (for weights), and its shape. For
  * activations the shape is per sample: dim[0] == 1, and sample b lives at
- * off + b * numel(shape). Weight shapes are as stored. */
+ * off + b * cd_tref_bstride(t): numel(shape) unless the planner made the
+ * value a channel prefix of a wider buffer (in-place concat, pass_concat.c),
+ * which only the ops cd_pass_op_strided() accepts (passes.h). Weight shapes
+ * are as stored. */
 struct cd_tref {
     struct cd_shape shape;
     size_t off;
+    size_t bstride;          /* floats from one sample to the next; 0: numel */
 };
+
+static inline size_t cd_tref_bstride(const struct cd_tref *t)
+{
+    return t->bstride ? t->bstride : (size_t)cd_shape_numel(&t->shape);
+}
 
 /* One node ready to run: built once by the planner, read-only afterwards. */
 struct cd_exec_node {

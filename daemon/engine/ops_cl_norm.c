@@ -1,7 +1,8 @@
-/* ops_cl_norm.c — OpenCL dispatch of inference batchnorm, layernorm and
- * softmax (kernels in kernels/norm.cl). The tensor is viewed as (outer, len,
- * inner) around the reduced axis: inner == 1 uses the per-row kernels, else
- * the column kernels. Only enqueues: no allocation, never aborts. */
+/* ops_cl_norm.c — OpenCL dispatch of inference batchnorm (with its fused
+ * activation, kernels/norm_act.cl), layernorm and softmax (kernels/norm.cl).
+ * The tensor is viewed as (outer, len, inner) around the reduced axis:
+ * inner == 1 uses the per-row kernels, else the column kernels. Only
+ * enqueues: no allocation, never aborts. */
 #include "ops_cl.h"
 #include "ops_cl_util.h"
 
@@ -74,6 +75,9 @@ static int run_axis(struct cd_cl_backend *be, const struct cd_exec_node *e,
     return cd_cl_enqueue(be, k, rows ? 1 : 2, gws, NULL, kn, err);
 }
 
+/* Batchnorm with its fused activation (a->act) in one pass; input and
+ * output may be strided channel prefixes (cd_tref.bstride, pass_concat.c).
+ * Kernel cd_batchnorm_act in kernels/norm_act.cl. */
 CD_CL_FN(batchnorm)
 {
     struct view3 v;
@@ -85,27 +89,34 @@ CD_CL_FN(batchnorm)
             return cd_err_set(err, CD_EINVAL,
                               "batchnorm %s: weight %d must have %lld values",
                               e->name, i, (long long)v.len);
-    int64_t n = v.outer * v.len * v.inner;
-    if (n == 0)
+    if (v.outer * v.len * v.inner == 0)
         return CD_OK;
-    cl_kernel k = cd_cl_kernel(be, "cd_batchnorm", err);
+    if (v.inner > UINT32_MAX || v.len > UINT32_MAX)
+        return cd_err_set(err, CD_EINVAL, "batchnorm %s: tensor too large",
+                          e->name);
+    cl_kernel k = cd_cl_kernel(be, "cd_batchnorm_act", err);
     if (!k)
         return CD_EDEVICE;
     cl_ulong oo = e->out.off, io = e->in[0].off;
+    cl_ulong os = cd_tref_bstride(&e->out), is = cd_tref_bstride(&e->in[0]);
     cl_ulong wo = e->w[0].off, bo = e->w[1].off, mo = e->w[2].off,
              vo = e->w[3].off;
-    cl_uint nn = (cl_uint)n, inner = (cl_uint)v.inner, c = (cl_uint)v.len;
-    cl_float eps = e->a->eps;
+    cl_uint inner = (cl_uint)v.inner;
+    cl_float eps = e->a->eps, alpha = e->a->act_alpha, beta = e->a->act_beta;
+    cl_int act = e->a->act;
     const struct cd_cl_arg args[] = {
-        CD_CL_ARG(be->arena), CD_CL_ARG(oo), CD_CL_ARG(be->arena),
-        CD_CL_ARG(io), CD_CL_ARG(be->wpool), CD_CL_ARG(wo), CD_CL_ARG(bo),
-        CD_CL_ARG(mo), CD_CL_ARG(vo), CD_CL_ARG(nn), CD_CL_ARG(inner),
-        CD_CL_ARG(c), CD_CL_ARG(eps),
+        CD_CL_ARG(be->arena), CD_CL_ARG(oo), CD_CL_ARG(os),
+        CD_CL_ARG(be->arena), CD_CL_ARG(io), CD_CL_ARG(is),
+        CD_CL_ARG(be->wpool), CD_CL_ARG(wo), CD_CL_ARG(bo), CD_CL_ARG(mo),
+        CD_CL_ARG(vo), CD_CL_ARG(inner), CD_CL_ARG(eps), CD_CL_ARG(act),
+        CD_CL_ARG(alpha), CD_CL_ARG(beta),
     };
-    if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_batchnorm", err))
+    if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_batchnorm_act",
+                       err))
         return CD_EDEVICE;
-    size_t gws = (size_t)((n + 7) / 8);
-    return cd_cl_enqueue(be, k, 1, &gws, NULL, "cd_batchnorm", err);
+    size_t gws[3] = { (size_t)((v.inner + 15) / 16), (size_t)v.len,
+                      (size_t)batch };
+    return cd_cl_enqueue(be, k, 3, gws, NULL, "cd_batchnorm_act", err);
 }
 
 CD_CL_FN(layernorm)

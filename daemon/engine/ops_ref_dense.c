@@ -1,6 +1,6 @@
 /* ops_ref_dense.c — C references of the arithmetic-heavy ops: conv (1-3 D,
  * groups, dilation, stride, asymmetric padding, fused epilogue), linear,
- * matmul, batchnorm and layernorm. Plain loops with double accumulators: they
+ * matmul, batchnorm (fused activation, batch strides) and layernorm. Plain loops with double accumulators: they
  * define what the kernels must compute, they are not meant to be fast. They
  * trust shapes already checked by the shape functions (the ref backend
  * re-checks every node before calling them) and must not allocate. */
@@ -154,15 +154,19 @@ CD_REF_FN(batchnorm)
     int64_t c = xs->dim[1], xn = numel(&e->in[0]), inner = xn / c;
     const float *wt = wpool + e->w[0].off, *bias = wpool + e->w[1].off;
     const float *mean = wpool + e->w[2].off, *var = wpool + e->w[3].off;
+    size_t xs_b = cd_tref_bstride(&e->in[0]), ys_b = cd_tref_bstride(&e->out);
+    const struct cd_attrs *a = e->a;
     for (int b = 0; b < batch; b++) {
-        const float *x = arena + e->in[0].off + b * xn;
-        float *y = arena + e->out.off + b * xn;
+        const float *x = arena + e->in[0].off + b * xs_b;
+        float *y = arena + e->out.off + b * ys_b;
         for (int64_t ch = 0; ch < c; ch++) {
-            double inv = 1.0 / sqrt((double)var[ch] + (double)e->a->eps);
+            double inv = 1.0 / sqrt((double)var[ch] + (double)a->eps);
             for (int64_t i = 0; i < inner; i++) {
                 int64_t idx = ch * inner + i;
-                y[idx] = (float)(((double)x[idx] - mean[ch]) * inv * wt[ch] +
-                                 bias[ch]);
+                float v = (float)(((double)x[idx] - mean[ch]) * inv * wt[ch] +
+                                  bias[ch]);
+                y[idx] = cd_act_apply((enum cd_act)a->act, v, a->act_alpha,
+                                      a->act_beta);
             }
         }
     }

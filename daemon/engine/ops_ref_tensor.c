@@ -107,7 +107,8 @@ CD_REF_FN(concat)
 {
     const struct cd_shape *os = &e->out.shape;
     int ax = norm_axis(e->a->axis, os->ndim);
-    int64_t outer = 1, inner = 1, on = numel(&e->out);
+    int64_t outer = 1, inner = 1;
+    size_t on = cd_tref_bstride(&e->out);
     for (int i = 0; i < ax; i++)
         outer *= os->dim[i];
     for (int i = ax + 1; i < os->ndim; i++)
@@ -118,8 +119,9 @@ CD_REF_FN(concat)
             for (int k = 0; k < e->n_in; k++) {
                 int64_t chunk = e->in[k].shape.dim[ax] * inner;
                 const float *x = arena + e->in[k].off +
-                                 b * numel(&e->in[k]) + o * chunk;
-                memmove(y, x, (size_t)chunk * sizeof *y);
+                                 b * cd_tref_bstride(&e->in[k]) + o * chunk;
+                if (x != y) /* else already in place (pass_concat.c) */
+                    memmove(y, x, (size_t)chunk * sizeof *y);
                 y += chunk;
             }
     }

@@ -180,6 +180,13 @@ static bool try_fuse_residual(struct cd_graph *g, struct cd_node *add)
     return false;
 }
 
+/* Ops whose kernels apply a.act to what they write: conv/linear epilogues,
+ * and batchnorm (one pass over memory for batchnorm -> relu). */
+static bool takes_act(enum cd_op op)
+{
+    return is_gemm_like(op) || op == CD_OP_BATCHNORM;
+}
+
 static bool try_fuse_act(struct cd_graph *g, struct cd_node *u)
 {
     float alpha, beta;
@@ -188,7 +195,7 @@ static bool try_fuse_act(struct cd_graph *g, struct cd_node *u)
         return false;
     int x = u->in[0];
     struct cd_node *p = producer(g, x);
-    if (!p || !is_gemm_like(p->op) || p->a.act != CD_ACT_NONE ||
+    if (!p || !takes_act(p->op) || p->a.act != CD_ACT_NONE ||
         observable(g, x) || cd_graph_count_uses(g, x) != 1)
         return false;
     p->a.act = act;
@@ -207,8 +214,11 @@ int cd_pass_fuse_epilogue(struct cd_graph *g, struct cd_pass_stats *st,
             continue;
         if (n->op == CD_OP_ADD && try_fuse_residual(g, n))
             st->n_residual_fused++;
-        else if (try_fuse_act(g, n))
+        else if (try_fuse_act(g, n)) {
             st->n_act_fused++;
+            if (g->nodes[g->values[n->out].producer].op == CD_OP_BATCHNORM)
+                st->n_norm_act_fused++; /* also counted in n_act_fused */
+        }
     }
     return CD_OK;
 }
@@ -266,7 +276,8 @@ int cd_passes_run(struct cd_graph *g, struct cd_pass_stats *stats,
         (rc = cd_pass_fuse_epilogue(g, st, err)) ||
         (rc = cd_graph_toposort(g, err)) ||
         (rc = cd_graph_infer_shapes(g, err)) ||
-        (rc = cd_pass_alias_views(g, st, err)))
+        (rc = cd_pass_alias_views(g, st, err)) ||
+        (rc = cd_pass_concat_inplace(g, st, err)))
         return rc;
     return CD_OK;
 }

@@ -16,6 +16,9 @@ struct cd_pass_stats {
     int n_residual_fused;
     int n_aliased;
     int n_reparam_merged;    /* parallel depthwise add trees merged (pass_reparam.c) */
+    int n_norm_act_fused;    /* of n_act_fused: activations fused into a batchnorm */
+    int n_concat_chained;    /* concats rewritten to extend an earlier concat */
+    int n_concat_inplace;    /* concat outputs made a channel prefix of the next */
 };
 
 int cd_passes_run(struct cd_graph *g, struct cd_pass_stats *stats,
@@ -38,5 +41,15 @@ int cd_pass_merge_parallel_dwconv(struct cd_graph *g, struct cd_pass_stats *st,
                                   struct cd_err *err);
 int cd_pass_alias_views(struct cd_graph *g, struct cd_pass_stats *st,
                         struct cd_err *err);
+/* DenseNet's growing concats (pass_concat.c). cat_k = concat(x0..xk) whose
+ * first inputs are exactly an earlier cat_j's becomes concat(cat_j, ..xk);
+ * then cat_j's storage becomes the channel prefix of cat_k's (alias_of), so
+ * cat_k copies only its new inputs: one buffer per dense block instead of a
+ * full copy per layer. Runs last (after cd_pass_alias_views). */
+int cd_pass_concat_inplace(struct cd_graph *g, struct cd_pass_stats *st,
+                           struct cd_err *err);
+/* Whether op's C reference and OpenCL dispatch honour a batch stride other
+ * than numel (cd_tref.bstride) on every input and the output. */
+bool cd_pass_op_strided(enum cd_op op);
 
 #endif

@@ -5,6 +5,8 @@
  * nothing. Graph rewriting is not done here (passes.c). */
 #include "runner.h"
 
+#include "passes.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,13 @@ static int root_of(const struct cd_graph *g, int v)
     while (g->values[v].alias_of >= 0)
         v = g->values[v].alias_of;
     return v;
+}
+
+/* Floats between samples of value v: those of the buffer it lives in (a
+ * view's root; wider than v when v is an in-place concat prefix). */
+static size_t sample_stride(const struct cd_graph *g, int v)
+{
+    return (size_t)cd_shape_numel(&g->values[root_of(g, v)].shape);
 }
 
 static bool is_view(const struct cd_graph *g, const struct cd_node *n)
@@ -203,9 +212,12 @@ static int build_exec(struct cd_runner *r, struct cd_err *err)
         e->a = &n->a;
         e->n_in = n->n_in;
         e->in = tp;
+        bool strided = false;
         for (int j = 0; j < n->n_in; j++, tp++) {
             tp->shape = g->values[n->in[j]].shape;
             tp->off = r->val_off[n->in[j]];
+            tp->bstride = sample_stride(g, n->in[j]);
+            strided |= tp->bstride != (size_t)cd_shape_numel(&tp->shape);
         }
         for (int j = 0; j < CD_MAX_WEIGHTS; j++) {
             e->has_w[j] = n->w[j] >= 0;
@@ -216,6 +228,12 @@ static int build_exec(struct cd_runner *r, struct cd_err *err)
         }
         e->out.shape = g->values[n->out].shape;
         e->out.off = r->val_off[n->out];
+        e->out.bstride = sample_stride(g, n->out);
+        strided |= e->out.bstride != (size_t)cd_shape_numel(&e->out.shape);
+        if (strided && !cd_pass_op_strided(n->op))
+            return cd_err_set(err, CD_EINVAL, "node \"%s\": op %s cannot "
+                              "address a strided view", n->name,
+                              cd_ops[n->op].name);
         if (r->be->i->prepare) {
             int rc = r->be->i->prepare(r->be, e, r->max_batch, err);
             if (rc != CD_OK)
