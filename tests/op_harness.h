@@ -73,7 +73,7 @@ static inline int cd_harness_compare(const struct cd_harness_case *c,
 {
     struct cd_err err = { 0 };
     struct cd_backend *be[2] = { cd_harness_ref(), cd_harness_cl() };
-    struct cd_tref in[8], out;
+    struct cd_tref in[8] = { 0 }, out = { 0 };
     struct cd_exec_node e = { .name = "case", .op = c->op, .a = &c->a,
                               .n_in = c->n_in, .in = in };
     struct cd_shape oshape = { 0 };
