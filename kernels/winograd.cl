@@ -5,16 +5,17 @@
  * channels; the inverse transform turns each tile's 36 products back into a
  * 4x4 output block. 4x fewer multiplies than the direct conv, for 2.25x the
  * activation traffic (V and M scratch). Four kernels:
- *   cd_wino_wt   U = G g G^T, once at load,        U (36, nkbp, C, 16)
- *   cd_wino_in   V = B^T d B per tile and channel, V (36, ntb, C, P)
- *   cd_wino_gemm M[xi] = V[xi] U[xi],              M (36, Tp, Kp)
+ *   cd_wino_wt   U = G g G^T, once at load,        U (36, nkb, C, 16)
+ *   cd_wino_in   V = B^T d B per tile and channel, V (36, C, Tv)
+ *   cd_wino_gemm M[xi] = U[xi]^T V[xi],            M (36, nkb * 16, Tv)
  *   cd_wino_out  Y = A^T M A + fused epilogue,     NCHW output
  * Tiles t = (n * nty + ty) * ntx + tx (ntx = ceil(OW / 4), nty = ceil(OH /
- * 4)), T of them, blocked by P for the GEMM (ntb = ceil(T / P) blocks, Tp =
- * ntb * P); output channels in blocks of 16 (nkb = ceil(K / 16), padded
- * with zero filters to nkbp, a multiple of 4, so that a GEMM work-item's NV
- * blocks never pass the end). The tile slots past T hold whatever the
- * scratch held: their products are never stored. */
+ * 4)), T of them, padded to Tv >= T + 16 (a multiple of the GEMM's tile
+ * block; the products of the slots past T are never stored); every vector
+ * runs along 16 consecutive tiles of a tile row, so V and M are read and
+ * written with whole-vector accesses and the input and output rows with
+ * vector loads and stores. Output channels in blocks of 16 (nkb = ceil(K
+ * / 16)), zero filters past K. */
 
 /* r = B^T z for one 6-vector (rows of B^T: 4 0 -5 0 1 0 / 0 -4 -4 1 1 0 /
  * 0 4 -4 -1 1 0 / 0 -2 -1 2 1 0 / 0 2 -1 -2 1 0 / 0 4 0 -5 0 1). */
@@ -42,13 +43,13 @@
     }
 
 /* U = G g G^T for output channel k (zero filter for k >= K) and input
- * channel c; g is w (K, C, 3, 3). u (36, nkbp, C, 16): point xi, block
- * k / 16, channel c, lane k % 16. gws = (nkbp * 16, C). */
+ * channel c; g is w (K, C, 3, 3). u (36, nkb, C, 16): point xi, block
+ * k / 16, channel c, lane k % 16. gws = (nkb * 16, C). */
 __kernel void cd_wino_wt(global const float *w, ulong w_off, global float *u,
-                         int K, int C, int nkbp)
+                         int K, int C, int nkb)
 {
     int k = get_global_id(0), c = get_global_id(1);
-    if (k >= nkbp * 16 || c >= C)
+    if (k >= nkb * 16 || c >= C)
         return;
     float g[3][3], t[6][3];
     global const float *wk = w + w_off + ((ulong)k * C + c) * 9;
@@ -66,7 +67,7 @@ __kernel void cd_wino_wt(global const float *w, ulong w_off, global float *u,
         t[4][j] = a / 24.0f - b / 12.0f + e / 6.0f;
         t[5][j] = e;
     }
-    ulong xs = (ulong)nkbp * C * 16;
+    ulong xs = (ulong)nkb * C * 16;
     global float *o = u + ((ulong)(k / 16) * C + c) * 16 + k % 16;
     for (int i = 0; i < 6; i++) {
         float a = t[i][0], b = t[i][1], e = t[i][2];
@@ -78,184 +79,206 @@ __kernel void cd_wino_wt(global const float *w, ulong w_off, global float *u,
     }
 }
 
-/* Lane l = b[4 l + j]: column j of 16 consecutive tiles' rows. */
-#define WG_COL(b, j)                                                          \
-    (float16)(b[j], b[j + 4], b[j + 8], b[j + 12], b[j + 16], b[j + 20],      \
-              b[j + 24], b[j + 28], b[j + 32], b[j + 36], b[j + 40],          \
-              b[j + 44], b[j + 48], b[j + 52], b[j + 56], b[j + 60])
+/* Shuffle masks: even / odd lanes of a 32-lane pair, the lane pairs of an
+ * interleave, and a shift by one lane. */
+#define WG_EVEN (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,   \
+                         28, 30)
+#define WG_ODD (uint16)(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27,    \
+                        29, 31)
+#define WG_ZIPLO (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, \
+                          23)
+#define WG_ZIPHI (uint16)(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14,   \
+                          30, 15, 31)
+#define WG_SHIFT1(e) (uint16)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,  \
+                              15, e)
 
-#define WG_LANES(X)                                                           \
-    X(0, s0) X(1, s1) X(2, s2) X(3, s3) X(4, s4) X(5, s5) X(6, s6) X(7, s7)   \
-    X(8, s8) X(9, s9) X(10, sa) X(11, sb) X(12, sc) X(13, sd) X(14, se)       \
-    X(15, sf)
+/* One input row of 16 consecutive tiles: from the 80 floats r0 .. r4
+ * starting at the first tile's window, z[j] lane l = element 4 l + j. */
+static inline void wg_cols(float16 r0, float16 r1, float16 r2, float16 r3,
+                           float16 r4, float16 *z)
+{
+    float16 el = shuffle2(r0, r1, WG_EVEN), eh = shuffle2(r2, r3, WG_EVEN);
+    float16 ol = shuffle2(r0, r1, WG_ODD), oh = shuffle2(r2, r3, WG_ODD);
+    z[0] = shuffle2(el, eh, WG_EVEN);
+    z[2] = shuffle2(el, eh, WG_ODD);
+    z[1] = shuffle2(ol, oh, WG_EVEN);
+    z[3] = shuffle2(ol, oh, WG_ODD);
+    z[4] = shuffle2(z[0], r4, WG_SHIFT1(16));
+    z[5] = shuffle2(z[1], r4, WG_SHIFT1(17));
+}
 
-/* V = B^T d B for 16 consecutive tiles of one tile row (lanes) and one
- * channel; d is the 6x6 window at (4 ty - py, 4 tx - px) of src (N, C, H,
- * W), zero outside. gws = (ceil(ntx / 16) * nty, C, N). */
+/* V = B^T d B for every tile of channel c of sample n, 16 consecutive
+ * tiles of a tile row (lanes) at a time; d is the 6x6 window at (4 ty -
+ * py, 4 tx - px) of src (N, C, H, W), zero outside. v (36, C, Tv). A
+ * segment shorter than 16 tiles also writes the first tiles of the next
+ * rows, which this work-item rewrites next, as long as the vector ends
+ * inside the sample; else it writes its own tiles only. gws = (C, N). */
 __kernel void cd_wino_in(global const float *src, ulong src_off,
                          global float *v, int C, int H, int W, int py,
-                         int px, int ntx, int nty, int P, int ntb)
+                         int px, int ntx, int nty, int Tv)
 {
-    int nxb = (ntx + 15) / 16;
-    int ty = get_global_id(0) / nxb, tx0 = get_global_id(0) % nxb * 16;
-    int c = get_global_id(1), n = get_global_id(2);
-    if (ty >= nty || c >= C)
+    int c = get_global_id(0), n = get_global_id(1);
+    if (c >= C)
         return;
     global const float *plane = src + src_off + ((ulong)n * C + c) * H * W;
-    int x0 = 4 * tx0 - px;
-    float16 t[6][6];
-    for (int i = 0; i < 6; i++) {
-        int y = 4 * ty - py + i;
-        float b[80];
-        if (y >= 0 && y < H) {
-            global const float *row = plane + (ulong)y * W;
-            for (int q = 0; q < 5; q++)
-                vstore16(cd_sload16(row, x0 + 16 * q, 1, W), q, b);
-        } else {
-            for (int q = 0; q < 5; q++)
-                vstore16((float16)0.0f, q, b);
+    ulong xs = (ulong)C * Tv;
+    global float *vc = v + (ulong)c * Tv;
+    for (int ty = 0; ty < nty; ty++) {
+        for (int tx0 = 0; tx0 < ntx; tx0 += 16) {
+            int x0 = 4 * tx0 - px;
+            float16 t[6][6];
+            for (int i = 0; i < 6; i++) {
+                int y = 4 * ty - py + i;
+                float16 z[6], r[5];
+                if (y >= 0 && y < H) {
+                    global const float *row = plane + (ulong)y * W;
+                    for (int q = 0; q < 5; q++)
+                        r[q] = cd_sload16(row, x0 + 16 * q, 1, W);
+                } else {
+                    for (int q = 0; q < 5; q++)
+                        r[q] = (float16)0.0f;
+                }
+                wg_cols(r[0], r[1], r[2], r[3], r[4], z);
+                WG_BT(z[0], z[1], z[2], z[3], z[4], z[5], t[i][0], t[i][1],
+                      t[i][2], t[i][3], t[i][4], t[i][5])
+            }
+            /* whole vectors while they end inside this sample's tiles */
+            int nl = (nty - ty) * ntx - tx0 >= 16 ? 16 : min(16, ntx - tx0);
+            global float *vt = vc + ((ulong)n * nty + ty) * ntx + tx0;
+            for (int j = 0; j < 6; j++) {
+                float16 r[6];
+                WG_BT(t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j],
+                      r[0], r[1], r[2], r[3], r[4], r[5])
+                for (int a = 0; a < 6; a++) {
+                    global float *o = vt + (ulong)(a * 6 + j) * xs;
+                    if (nl == 16)
+                        vstore16(r[a], 0, o);
+                    else
+                        cd_store_part16(r[a], o, nl);
+                }
+            }
         }
-        float16 z0 = WG_COL(b, 0), z1 = WG_COL(b, 1), z2 = WG_COL(b, 2),
-                z3 = WG_COL(b, 3), z4 = WG_COL(b, 4), z5 = WG_COL(b, 5);
-        WG_BT(z0, z1, z2, z3, z4, z5, t[i][0], t[i][1], t[i][2], t[i][3],
-              t[i][4], t[i][5])
-    }
-    /* per lane: the slot of its tile in every point's block */
-    int nl = min(16, ntx - tx0);
-    int t0 = (n * nty + ty) * ntx + tx0;
-    ulong xs = (ulong)ntb * C * P;
-    ulong off[16];
-    for (int l = 0; l < 16; l++) {
-        int tt = t0 + l;
-        off[l] = ((ulong)(tt / P) * C + c) * P + tt % P;
-    }
-    for (int j = 0; j < 6; j++) {
-        float16 r0, r1, r2, r3, r4, r5;
-        WG_BT(t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j], r0, r1,
-              r2, r3, r4, r5)
-        global float *vj = v + (ulong)j * xs;
-#define WG_ST_LANE(l, s)                                                      \
-        if (l < nl) {                                                         \
-            vj[off[l]] = r0.s;                                                \
-            vj[off[l] + 6 * xs] = r1.s;                                       \
-            vj[off[l] + 12 * xs] = r2.s;                                      \
-            vj[off[l] + 18 * xs] = r3.s;                                      \
-            vj[off[l] + 24 * xs] = r4.s;                                      \
-            vj[off[l] + 30 * xs] = r5.s;                                      \
-        }
-        WG_LANES(WG_ST_LANE)
-#undef WG_ST_LANE
     }
 }
 
-/* Tile lists (P = 7, 14) and channel-vector lists (NV = 2, 4). */
-#define WG_P7(X, A) X(0, A) X(1, A) X(2, A) X(3, A) X(4, A) X(5, A) X(6, A)
-#define WG_P14(X, A)                                                          \
-    WG_P7(X, A) X(7, A) X(8, A) X(9, A) X(10, A) X(11, A) X(12, A) X(13, A)
-#define WG_V2(Y, p) Y(0, p) Y(1, p)
-#define WG_V4(Y, p) Y(0, p) Y(1, p) Y(2, p) Y(3, p)
+/* Tile-vector lists (NT = 1..3) and channel lists (NK = 8, 16). */
+#define WG_T1(X, A) X(0, A)
+#define WG_T2(X, A) X(0, A) X(1, A)
+#define WG_T3(X, A) X(0, A) X(1, A) X(2, A)
+#define WG_K8(Y, q) Y(0, q) Y(1, q) Y(2, q) Y(3, q) Y(4, q) Y(5, q) Y(6, q)   \
+    Y(7, q)
+#define WG_K16(Y, q) WG_K8(Y, q) Y(8, q) Y(9, q) Y(10, q) Y(11, q) Y(12, q)   \
+    Y(13, q) Y(14, q) Y(15, q)
 
-#define WG_DECL1(q, p) float16 a##p##_##q = (float16)0.0f;
-#define WG_DECL(p, VL) VL(WG_DECL1, p)
-#define WG_WLOAD(q, unused) float16 w##q = vload16(0, up + q * us);
-#define WG_FMA1(q, p) a##p##_##q = fma(xb, w##q, a##p##_##q);
-#define WG_STEP(p, VL)                                                        \
-    {                                                                         \
-        float16 xb = (float16)vp[p];                                          \
-        VL(WG_FMA1, p)                                                        \
-    }
-#define WG_ST1(q, p) vstore16(a##p##_##q, 0, mp + (ulong)(p) * Kp + q * 16);
-#define WG_ST(p, VL) VL(WG_ST1, p)
+#define WG_DECL1(k, q) float16 a##q##_##k = (float16)0.0f;
+#define WG_DECL(q, KL) KL(WG_DECL1, q)
+#define WG_VLOAD(q, unused) float16 x##q = vload16(q, vp);
+#define WG_FMA1(k, q) a##q##_##k = fma(x##q, (float16)up[k], a##q##_##k);
+#define WG_STEP(q, KL) KL(WG_FMA1, q)
+#define WG_ST1(k, q) vstore16(a##q##_##k, q, mp + (ulong)(k) * Tv);
+#define WG_ST(q, KL) KL(WG_ST1, q)
 
-/* M[xi] (Tp, Kp) = V[xi] (C, Tp) ^T U[xi] (C, Kp), as in the packed direct
- * kernels: each work-item keeps P tiles x NV blocks of 16 channels in
- * registers and streams its V block (C, P) and U blocks (C, 16) in order;
- * M starts at float m_off of m. gws = (ntb, nkbp / NV, 36). */
-#define WG_GEMM_KERNEL(NAME, P, PL, NV, VL)                                   \
+/* M[xi] (Kp, Tv) = U[xi]^T (Kp, C) V[xi] (C, Tv): each work-item keeps NT
+ * vectors of 16 tiles x NK output channels in registers; per input
+ * channel it loads NT tile vectors of V and broadcasts NK scalars of U
+ * (lanes kq .. kq + NK - 1 of one 16-channel block). Tiles 0 .. Tg - 1
+ * only. gws = (nkb * 16 / NK, Tg / (16 NT), 36) with kfast (the
+ * work-items sharing a V block run in turn, U[xi] is read once per tile
+ * block: for Kp <= Tg), else (Tg / (16 NT), nkb * 16 / NK, 36). */
+#define WG_GEMM_KERNEL(NAME, NT, TL, NK, KL)                                  \
 __kernel void NAME(global const float *v, global const float *u,             \
-                   global float *m, ulong m_off, int C, int ntb, int nkbp)    \
+                   global float *m, ulong m_off, int C, int Tv, int Tg,       \
+                   int nkb, int kfast)                                        \
 {                                                                             \
-    int tb = get_global_id(0), kb0 = get_global_id(1) * NV,                   \
+    int g0 = get_global_id(0), g1 = get_global_id(1);                         \
+    int k0 = (kfast ? g0 : g1) * NK, t0 = (kfast ? g1 : g0) * (16 * NT),      \
         xi = get_global_id(2);                                                \
-    if (tb >= ntb || kb0 >= nkbp)                                             \
+    if (t0 >= Tg || k0 >= nkb * 16)                                           \
         return;                                                               \
-    ulong us = (ulong)C * 16;                                                 \
-    global const float *vp = v + ((ulong)xi * ntb + tb) * C * P;              \
-    global const float *up = u + ((ulong)xi * nkbp + kb0) * us;               \
-    PL(WG_DECL, VL)                                                           \
+    global const float *vp = v + (ulong)xi * C * Tv + t0;                     \
+    global const float *up = u + (((ulong)xi * nkb + k0 / 16) * C) * 16 +    \
+                             k0 % 16;                                         \
+    TL(WG_DECL, KL)                                                           \
     for (int c = 0; c < C; c++) {                                             \
-        VL(WG_WLOAD, 0)                                                       \
-        PL(WG_STEP, VL)                                                       \
-        vp += P;                                                              \
+        TL(WG_VLOAD, 0)                                                       \
+        TL(WG_STEP, KL)                                                       \
+        vp += Tv;                                                             \
         up += 16;                                                             \
     }                                                                         \
-    int Kp = nkbp * 16;                                                       \
-    global float *mp = m + m_off + ((ulong)xi * ntb + tb) * P * Kp +          \
-                       kb0 * 16;                                              \
-    PL(WG_ST, VL)                                                             \
+    global float *mp = m + m_off + ((ulong)xi * nkb * 16 + k0) * Tv + t0;     \
+    TL(WG_ST, KL)                                                             \
 }
 
-WG_GEMM_KERNEL(cd_wino_gemm7x4, 7, WG_P7, 4, WG_V4)
-WG_GEMM_KERNEL(cd_wino_gemm14x2, 14, WG_P14, 2, WG_V2)
+WG_GEMM_KERNEL(cd_wino_gemm16x16, 1, WG_T1, 16, WG_K16)
+WG_GEMM_KERNEL(cd_wino_gemm32x8, 2, WG_T2, 8, WG_K8)
+WG_GEMM_KERNEL(cd_wino_gemm48x8, 3, WG_T3, 8, WG_K8)
 
-/* Y = A^T M A for tile t and channels 16 kb .. 16 kb + 15 (lanes), then
- * act(Y + bias + residual) into dst (N, K, OH, OW) inside the output only.
- * m (36, Tp, Kp) from float m_off. gws = (T, ceil(K / 16)). */
+/* Y = A^T M A for every tile of output channel k of sample n, 16 tiles
+ * of a tile row (lanes) at a time, then act(Y + bias + residual) into dst
+ * (N, K, OH, OW): the 4 columns of a tile row's outputs are interleaved
+ * into 64 consecutive floats of an output row. m (36, Kp, Tv) from float
+ * m_off. gws = (K, N). */
 __kernel void cd_wino_out(global const float *m, ulong m_off,
-                          global const float *wp,
-                          ulong b_off, int has_bias, global const float *res,
-                          ulong res_off, int has_res, global float *dst,
-                          ulong dst_off, int K, int OH, int OW, int ntx,
-                          int nty, int T, int Tp, int Kp, int act,
-                          float alpha, float beta)
+                          global const float *wp, ulong b_off, int has_bias,
+                          global const float *res, ulong res_off,
+                          int has_res, global float *dst, ulong dst_off,
+                          int K, int OH, int OW, int ntx, int nty, int Tv,
+                          int Kp, int act, float alpha, float beta)
 {
-    int t = get_global_id(0), kb = get_global_id(1);
-    if (t >= T || kb * 16 >= K)
+    int k = get_global_id(0), n = get_global_id(1);
+    if (k >= K)
         return;
-    ulong xs = (ulong)Tp * Kp;
-    global const float *mp = m + m_off + (ulong)t * Kp + kb * 16;
-    float16 s[6][4];
-    for (int i = 0; i < 6; i++) {
-        global const float *mr = mp + (ulong)(i * 6) * xs;
-        float16 z0 = vload16(0, mr), z1 = vload16(0, mr + xs),
-                z2 = vload16(0, mr + 2 * xs), z3 = vload16(0, mr + 3 * xs),
-                z4 = vload16(0, mr + 4 * xs), z5 = vload16(0, mr + 5 * xs);
-        WG_AT(z0, z1, z2, z3, z4, z5, s[i][0], s[i][1], s[i][2], s[i][3])
-    }
-    int nk = min(16, K - kb * 16);
-    float16 bias = (float16)0.0f;
-    if (has_bias)
-        bias = nk == 16 ? vload16(0, wp + b_off + kb * 16)
-                        : cd_gather16(wp + b_off + kb * 16, 0, 1, nk);
-    int per = ntx * nty, n = t / per, ty = t % per / ntx, tx = t % ntx;
-    ulong cs = (ulong)OH * OW;
-    ulong o = ((ulong)n * K + (ulong)kb * 16) * cs;
-    global const float *rp = res + res_off + o;
-    global float *dp = dst + dst_off + o;
-    for (int j = 0; j < 4; j++) {
-        int ox = 4 * tx + j;
-        if (ox >= OW)
-            break;
-        float16 y[4];
-        WG_AT(s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j], y[0],
-              y[1], y[2], y[3])
-        for (int i = 0; i < 4; i++) {
-            int oy = 4 * ty + i;
-            if (oy >= OH)
-                break;
-            ulong p = (ulong)oy * OW + ox;
-            float16 r = y[i] + bias;
-            if (has_res) {
-#define WG_RES_LANE(l, s) r.s += l < nk ? rp[(ulong)l * cs + p] : 0.0f;
-                WG_LANES(WG_RES_LANE)
-#undef WG_RES_LANE
+    ulong xs = (ulong)Kp * Tv;
+    float bias = has_bias ? wp[b_off + k] : 0.0f;
+    ulong o = ((ulong)n * K + k) * OH * OW;
+    global const float *mk = m + m_off + (ulong)k * Tv;
+    for (int ty = 0; ty < nty; ty++) {
+        for (int tx0 = 0; tx0 < ntx; tx0 += 16) {
+            global const float *mp = mk + ((ulong)n * nty + ty) * ntx + tx0;
+            float16 s[6][4];
+            for (int i = 0; i < 6; i++) {
+                global const float *mr = mp + (ulong)(i * 6) * xs;
+                float16 z0 = vload16(0, mr), z1 = vload16(0, mr + xs),
+                        z2 = vload16(0, mr + 2 * xs),
+                        z3 = vload16(0, mr + 3 * xs),
+                        z4 = vload16(0, mr + 4 * xs),
+                        z5 = vload16(0, mr + 5 * xs);
+                WG_AT(z0, z1, z2, z3, z4, z5, s[i][0], s[i][1], s[i][2],
+                      s[i][3])
             }
-            r = cd_act16(r, act, alpha, beta);
-#define WG_OUT_LANE(l, s)                                                     \
-            if (l < nk)                                                       \
-                dp[(ulong)l * cs + p] = r.s;
-            WG_LANES(WG_OUT_LANE)
-#undef WG_OUT_LANE
+            float16 y[4][4]; /* [output row][column within the tile] */
+            for (int j = 0; j < 4; j++)
+                WG_AT(s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j],
+                      y[0][j], y[1][j], y[2][j], y[3][j])
+            int cnt = min(64, OW - 4 * tx0);
+            for (int i = 0; i < 4; i++) {
+                int oy = 4 * ty + i;
+                if (oy >= OH)
+                    break;
+                float16 al = shuffle2(y[i][0], y[i][2], WG_ZIPLO),
+                        ah = shuffle2(y[i][0], y[i][2], WG_ZIPHI),
+                        bl = shuffle2(y[i][1], y[i][3], WG_ZIPLO),
+                        bh = shuffle2(y[i][1], y[i][3], WG_ZIPHI);
+                float16 zq[4] = { shuffle2(al, bl, WG_ZIPLO),
+                                  shuffle2(al, bl, WG_ZIPHI),
+                                  shuffle2(ah, bh, WG_ZIPLO),
+                                  shuffle2(ah, bh, WG_ZIPHI) };
+                ulong ro = o + (ulong)oy * OW + 4 * tx0;
+                global const float *rp = res + res_off + ro;
+                global float *dp = dst + dst_off + ro;
+                for (int q = 0; q < 4 && 16 * q < cnt; q++) {
+                    int nq = min(16, cnt - 16 * q);
+                    float16 r = zq[q] + bias;
+                    if (has_res)
+                        r += nq == 16 ? vload16(q, rp)
+                                      : cd_gather16(rp + 16 * q, 0, 1, nq);
+                    r = cd_act16(r, act, alpha, beta);
+                    if (nq == 16)
+                        vstore16(r, q, dp);
+                    else
+                        cd_store_part16(r, dp + 16 * q, nq);
+                }
+            }
         }
     }
 }

@@ -11,20 +11,25 @@
 #include <stdint.h>
 
 #define WG_POINTS 36 /* 6x6 transform points */
-#define WG_NKB_ALIGN 4 /* channel blocks padded to the largest NV */
 
-/* Per Winograd variant: tiles and 16-channel vectors per GEMM work-item. */
+/* Per Winograd variant: tiles (vectors of 16) and output channels per GEMM
+ * work-item. */
 struct wg_info {
-    int p, nv;
+    int nt, nk;
     const char *gemm;
 };
 
 static const struct wg_info *wg_of(int v)
 {
-    static const struct wg_info w7x4 = { 7, 4, "cd_wino_gemm7x4" },
-                                w14x2 = { 14, 2, "cd_wino_gemm14x2" };
-    return v == CD_CONV_WINO7X4 ? &w7x4 : v == CD_CONV_WINO14X2 ? &w14x2
-                                                                : NULL;
+    static const struct wg_info w16 = { 1, 16, "cd_wino_gemm16x16" },
+                                w32 = { 2, 8, "cd_wino_gemm32x8" },
+                                w48 = { 3, 8, "cd_wino_gemm48x8" };
+    switch (v) {
+    case CD_CONV_WINO16X16: return &w16;
+    case CD_CONV_WINO32X8: return &w32;
+    case CD_CONV_WINO48X8: return &w48;
+    default: return NULL;
+    }
 }
 
 static size_t cdiv(size_t a, size_t b)
@@ -45,7 +50,7 @@ bool cd_cl_conv_wino_ok(const struct cd_cl_conv_geo *g)
 
 /* Tile and channel-block counts of g at `batch` samples for variant w. */
 struct wg_dims {
-    size_t ntx, nty, T, ntb, Tp, nkb, nkbp;
+    size_t ntx, nty, T, Tg, Tv, nkb;
 };
 
 static struct wg_dims wg_dims(const struct cd_cl_conv_geo *g,
@@ -55,17 +60,18 @@ static struct wg_dims wg_dims(const struct cd_cl_conv_geo *g,
     d.ntx = cdiv((size_t)g->out[2], 4);
     d.nty = cdiv((size_t)g->out[1], 4);
     d.T = (size_t)batch * d.ntx * d.nty;
-    d.ntb = cdiv(d.T, (size_t)w->p);
-    d.Tp = d.ntb * (size_t)w->p;
+    /* the GEMM's tiles; a 16-tile vector starting at any tile stays
+     * inside Tv */
+    d.Tg = cdiv(d.T, 16 * (size_t)w->nt) * 16 * (size_t)w->nt;
+    d.Tv = d.T + 16 > d.Tg ? cdiv(d.T + 16, 16) * 16 : d.Tg;
     d.nkb = cdiv((size_t)g->cout, 16);
-    d.nkbp = cdiv(d.nkb, WG_NKB_ALIGN) * WG_NKB_ALIGN;
     return d;
 }
 
 size_t cd_cl_conv_wino_weight_floats(const struct cd_cl_conv_geo *g)
 {
-    return (size_t)WG_POINTS * cdiv(cdiv((size_t)g->cout, 16), WG_NKB_ALIGN) *
-           WG_NKB_ALIGN * 16 * (size_t)g->cin;
+    return (size_t)WG_POINTS * cdiv((size_t)g->cout, 16) * 16 *
+           (size_t)g->cin;
 }
 
 int cd_cl_conv_wino_pack(struct cd_cl_backend *be,
@@ -83,15 +89,14 @@ int cd_cl_conv_wino_pack(struct cd_cl_backend *be,
     if (!k)
         return err ? err->code : CD_EDEVICE;
     cl_ulong w_off = e->w[0].off;
-    cl_int nkbp = (cl_int)(cdiv(cdiv((size_t)g->cout, 16), WG_NKB_ALIGN) *
-                           WG_NKB_ALIGN);
+    cl_int nkb = (cl_int)cdiv((size_t)g->cout, 16);
     const struct cd_cl_arg io[] = { CD_CL_ARG(be->wpool), CD_CL_ARG(w_off),
                                     CD_CL_ARG(u) };
-    const cl_int iv[] = { g->cout, g->cin, nkbp };
+    const cl_int iv[] = { g->cout, g->cin, nkb };
     if (cd_cl_set_args(k, 0, io, CD_CL_NARGS(io), "cd_wino_wt", err) ||
         cd_cl_set_int_args(k, 3, iv, CD_CL_NARGS(iv), "cd_wino_wt", err))
         return CD_EDEVICE;
-    size_t gws[2] = { (size_t)nkbp * 16, (size_t)g->cin };
+    size_t gws[2] = { (size_t)nkb * 16, (size_t)g->cin };
     return cd_cl_enqueue(be, k, 2, gws, NULL, "cd_wino_wt", err);
 }
 
@@ -102,13 +107,13 @@ size_t cd_cl_conv_wino_scratch_floats(const struct cd_cl_conv_geo *g, int v,
     if (!w || batch < 1 || !cd_cl_conv_wino_ok(g))
         return 0;
     struct wg_dims d = wg_dims(g, w, batch);
-    return (size_t)WG_POINTS * d.Tp * ((size_t)g->cin + d.nkbp * 16);
+    return (size_t)WG_POINTS * d.Tv * ((size_t)g->cin + d.nkb * 16);
 }
 
 static int enqueue_in(struct cd_cl_backend *be, const struct cd_exec_node *e,
                       const struct cd_cl_conv_geo *g,
-                      const struct wg_info *w, const struct wg_dims *d,
-                      cl_mem scratch, int batch, struct cd_err *err)
+                      const struct wg_dims *d, cl_mem scratch, int batch,
+                      struct cd_err *err)
 {
     const char *name = "cd_wino_in";
     cl_kernel k = cd_cl_kernel(be, name, err);
@@ -118,15 +123,13 @@ static int enqueue_in(struct cd_cl_backend *be, const struct cd_exec_node *e,
     const struct cd_cl_arg io[] = { CD_CL_ARG(be->arena), CD_CL_ARG(in_off),
                                     CD_CL_ARG(scratch) };
     const cl_int iv[] = { g->cin, g->in[1], g->in[2], g->p[1], g->p[2],
-                          (cl_int)d->ntx, (cl_int)d->nty, w->p,
-                          (cl_int)d->ntb };
+                          (cl_int)d->ntx, (cl_int)d->nty, (cl_int)d->Tv };
     if (cd_cl_set_args(k, 0, io, CD_CL_NARGS(io), name, err) ||
         cd_cl_set_int_args(k, 3, iv, CD_CL_NARGS(iv), name, err))
         return CD_EDEVICE;
-    size_t gws[3] = { cdiv(d->ntx, 16) * d->nty, (size_t)g->cin,
-                      (size_t)batch };
-    static const size_t lws[3] = { 1, 1, 1 };
-    return cd_cl_enqueue(be, k, 3, gws, lws, name, err);
+    size_t gws[2] = { (size_t)g->cin, (size_t)batch };
+    static const size_t lws[2] = { 1, 1 };
+    return cd_cl_enqueue(be, k, 2, gws, lws, name, err);
 }
 
 static int enqueue_gemm(struct cd_cl_backend *be,
@@ -140,13 +143,17 @@ static int enqueue_gemm(struct cd_cl_backend *be,
         return err ? err->code : CD_EDEVICE;
     const struct cd_cl_arg io[] = { CD_CL_ARG(scratch), CD_CL_ARG(u),
                                     CD_CL_ARG(scratch), CD_CL_ARG(m_off) };
-    const cl_int iv[] = { g->cin, (cl_int)d->ntb, (cl_int)d->nkbp };
+    /* stream the smaller of U[xi] and V[xi] once per block of the other */
+    cl_int kfast = d->nkb * 16 <= d->Tg;
+    const cl_int iv[] = { g->cin, (cl_int)d->Tv, (cl_int)d->Tg,
+                          (cl_int)d->nkb, kfast };
     if (cd_cl_set_args(k, 0, io, CD_CL_NARGS(io), w->gemm, err) ||
         cd_cl_set_int_args(k, 4, iv, CD_CL_NARGS(iv), w->gemm, err))
         return CD_EDEVICE;
     /* one work-item per work-group, as the packed direct kernels: one
      * compiled kernel whatever the shape and batch */
-    size_t gws[3] = { d->ntb, d->nkbp / (size_t)w->nv, WG_POINTS };
+    size_t nk = d->nkb * 16 / (size_t)w->nk, nt = d->Tg / (16 * (size_t)w->nt);
+    size_t gws[3] = { kfast ? nk : nt, kfast ? nt : nk, WG_POINTS };
     static const size_t lws[3] = { 1, 1, 1 };
     return cd_cl_enqueue(be, k, 3, gws, lws, w->gemm, err);
 }
@@ -155,7 +162,7 @@ static int enqueue_out(struct cd_cl_backend *be, const struct cd_exec_node *e,
                        const struct cd_cl_conv_geo *g,
                        const struct cd_cl_conv_epi *p,
                        const struct wg_dims *d, cl_mem scratch,
-                       cl_ulong m_off, struct cd_err *err)
+                       cl_ulong m_off, int batch, struct cd_err *err)
 {
     const char *name = "cd_wino_out";
     cl_kernel k = cd_cl_kernel(be, name, err);
@@ -169,15 +176,15 @@ static int enqueue_out(struct cd_cl_backend *be, const struct cd_exec_node *e,
         CD_CL_ARG(out_off),
     };
     const cl_int iv[] = { g->cout, g->out[1], g->out[2], (cl_int)d->ntx,
-                          (cl_int)d->nty, (cl_int)d->T, (cl_int)d->Tp,
-                          (cl_int)(d->nkbp * 16), p->act };
+                          (cl_int)d->nty, (cl_int)d->Tv,
+                          (cl_int)(d->nkb * 16), p->act };
     const struct cd_cl_arg ab[] = { CD_CL_ARG(p->alpha), CD_CL_ARG(p->beta) };
     cl_uint na = (cl_uint)CD_CL_NARGS(io), ni = (cl_uint)CD_CL_NARGS(iv);
     if (cd_cl_set_args(k, 0, io, CD_CL_NARGS(io), name, err) ||
         cd_cl_set_int_args(k, na, iv, CD_CL_NARGS(iv), name, err) ||
         cd_cl_set_args(k, na + ni, ab, CD_CL_NARGS(ab), name, err))
         return CD_EDEVICE;
-    size_t gws[2] = { d->T, d->nkb };
+    size_t gws[2] = { (size_t)g->cout, (size_t)batch };
     static const size_t lws[2] = { 1, 1 };
     return cd_cl_enqueue(be, k, 2, gws, lws, name, err);
 }
@@ -199,16 +206,14 @@ int cd_cl_conv_wino_run(struct cd_cl_backend *be,
                           "scratch for conv variant %s", e->name,
                           cd_conv_variant_name(v));
     struct wg_dims d = wg_dims(g, w, batch);
-    /* the kernels index tiles, V and M slots with 32-bit ints where a
-     * point's block is addressed */
-    if (d.Tp > INT32_MAX / 16 || d.Tp * (size_t)g->cin > INT32_MAX ||
-        d.Tp * d.nkbp * 16 > INT32_MAX)
+    /* the kernels count tiles with 32-bit ints */
+    if (d.Tv > INT32_MAX / 2)
         return cd_err_set(err, CD_ERANGE, "%s: too many Winograd tiles",
                           e->name);
-    cl_ulong m_off = (cl_ulong)WG_POINTS * d.Tp * (cl_ulong)g->cin;
+    cl_ulong m_off = (cl_ulong)WG_POINTS * d.Tv * (cl_ulong)g->cin;
     int rc;
-    if ((rc = enqueue_in(be, e, g, w, &d, bufs->pad, batch, err)) ||
+    if ((rc = enqueue_in(be, e, g, &d, bufs->pad, batch, err)) ||
         (rc = enqueue_gemm(be, g, w, &d, bufs->wpk, bufs->pad, m_off, err)))
         return rc;
-    return enqueue_out(be, e, g, p, &d, bufs->pad, m_off, err);
+    return enqueue_out(be, e, g, p, &d, bufs->pad, m_off, batch, err);
 }
