@@ -40,6 +40,8 @@ struct cd_cl_backend {
     size_t local_mem;        /* CL_DEVICE_LOCAL_MEM_SIZE */
     char device_name[128], driver[64], platform_name[128];
     struct cd_conv_plans *conv_plans; /* conv_select.c: per-layer kernels */
+    int dw_force;            /* ops_cl_conv_dw.c: forced depthwise kernel
+                              * (enum cd_dw_variant), 0 = per shape */
     char cache_dir[512];     /* program binary and tuning cache; "" = none */
 };
 

@@ -1,9 +1,9 @@
 /* ops_cl_conv.c — OpenCL dispatch of conv, linear and matmul (kernels in
  * kernels/conv.cl and kernels/gemm.cl). Picks a path per node: 1x1 stride-1
- * unpadded conv as a batched GEMM (cd_matmul), depthwise, the register-tiled
- * 1-D/2-D kernels (16-wide rows, or 2 rows x 8 when narrow), or the generic
- * direct kernel (3-D). Only validates sizes, sets arguments and enqueues:
- * no allocation, no blocking, never aborts. */
+ * unpadded conv as a batched GEMM (cd_matmul), depthwise (ops_cl_conv_dw.c),
+ * the register-tiled 1-D/2-D kernels (16-wide rows, or 2 rows x 8 when
+ * narrow), or the generic direct kernel (3-D). Only validates sizes, sets
+ * arguments and enqueues: no allocation, no blocking, never aborts. */
 #include "ops_cl.h"
 #include "ops_cl_conv.h"
 #include "ops_cl_conv3d.h"
@@ -180,77 +180,6 @@ static int conv_gemm(struct cd_cl_backend *be, const struct cd_exec_node *e,
     return enqueue_gemm_cols(be, &ga, cols, err);
 }
 
-/* Large depthwise kernels (stride 1, dilation 1, KH and KW >= LK_MIN):
- * cd_conv_dwlk with a block of TH output rows per work-group cached in local
- * memory. Returns 1 (not taken) when the shape does not suit it. */
-#define LK_MIN 5
-static int conv_depthwise_large(struct cd_cl_backend *be,
-                                const struct cd_exec_node *e,
-                                const struct cd_cl_conv_geo *g, const struct cd_cl_conv_epi *p,
-                                int batch, struct cd_err *err)
-{
-    if (g->s[1] != 1 || g->s[2] != 1 || g->d[1] != 1 || g->d[2] != 1 ||
-        g->k[1] < LK_MIN || g->k[2] < LK_MIN || g->out[1] < 4)
-        return 1;
-    cl_int ntx = (cl_int)cdiv((size_t)g->out[2], 32);
-    const int R = 4; /* output rows per work-item in cd_conv_dwlk */
-    cl_int th = 16;
-    while (th > R && (size_t)(th / R) * (size_t)ntx > be->max_wg)
-        th -= R;
-    if (th > 8 && g->out[1] <= 8)
-        th = 8;
-    size_t lc = (size_t)ntx * 32 + (size_t)g->k[2] - 1, lr;
-    for (;;) {
-        lr = (size_t)th + (size_t)g->k[1] - 1;
-        if (lr * lc * sizeof(float) <= be->local_mem || th == R)
-            break;
-        th -= R;
-    }
-    size_t lws = (size_t)(th / R) * (size_t)ntx;
-    if (lr * lc * sizeof(float) > be->local_mem || lws > be->max_wg)
-        return 1;
-    cl_kernel k = cd_cl_kernel(be, "cd_conv_dwlk", err);
-    if (!k)
-        return err ? err->code : CD_EDEVICE;
-    const cl_int v[] = { g->cin, g->in[1], g->in[2], g->out[1], g->out[2],
-                         g->k[1], g->k[2], g->p[1], g->p[2], th, ntx, p->act };
-    const struct cd_cl_arg ab[] = { CD_CL_ARG(p->alpha), CD_CL_ARG(p->beta),
-                                    { lr * lc * sizeof(float), NULL } };
-    if (set_io(be, k, e, p, "cd_conv_dwlk", err) ||
-        cd_cl_set_int_args(k, 11, v, CD_CL_NARGS(v), "cd_conv_dwlk", err) ||
-        cd_cl_set_args(k, 11 + CD_CL_NARGS(v), ab, CD_CL_NARGS(ab),
-                       "cd_conv_dwlk", err))
-        return CD_EDEVICE;
-    size_t gws[3] = { lws * cdiv((size_t)g->out[1], (size_t)th),
-                      (size_t)g->cout, (size_t)batch };
-    size_t l3[3] = { lws, 1, 1 };
-    return cd_cl_enqueue(be, k, 3, gws, l3, "cd_conv_dwlk", err);
-}
-
-static int conv_depthwise(struct cd_cl_backend *be,
-                          const struct cd_exec_node *e,
-                          const struct cd_cl_conv_geo *g, const struct cd_cl_conv_epi *p,
-                          int batch, struct cd_err *err)
-{
-    int rc = conv_depthwise_large(be, e, g, p, batch, err);
-    if (rc != 1)
-        return rc;
-    int vw = g->out[2] > 8 ? 16 : 8;
-    const char *name = vw == 16 ? "cd_conv_dw16" : "cd_conv_dw8";
-    cl_kernel k = cd_cl_kernel(be, name, err);
-    if (!k)
-        return err ? err->code : CD_EDEVICE;
-    const cl_int v[] = { g->cin, g->in[1], g->in[2], g->out[1], g->out[2],
-                         g->k[1], g->k[2], g->s[1], g->s[2], g->d[1], g->d[2],
-                         g->p[1], g->p[2], p->act };
-    if (set_io_ints(be, k, e, p, v, CD_CL_NARGS(v), "cd_conv_dw", err))
-        return CD_EDEVICE;
-    size_t gws[3] = { cdiv((size_t)g->out[2], (size_t)vw) *
-                          cdiv((size_t)g->out[1], 4),
-                      (size_t)g->cout, (size_t)batch };
-    return cd_cl_enqueue(be, k, 3, gws, NULL, name, err);
-}
-
 static int conv_tile(struct cd_cl_backend *be, const struct cd_exec_node *e,
                      const struct cd_cl_conv_geo *g, const struct cd_cl_conv_epi *p, int batch,
                      struct cd_err *err)
@@ -307,8 +236,7 @@ static const char *const variant_names[CD_CONV_VARIANT_COUNT] = {
     [CD_CONV_PK14X2] = "pk14x2", [CD_CONV_PK7X4] = "pk7x4",
     [CD_CONV_PK8X3] = "pk8x3", [CD_CONV_PK16X1] = "pk16x1",
     [CD_CONV_PK12X2] = "pk12x2", [CD_CONV_GEMM32] = "gemm32",
-    [CD_CONV_WINO16X16] = "wino16x16", [CD_CONV_WINO32X8] = "wino32x8",
-    [CD_CONV_WINO48X8] = "wino48x8",
+    [CD_CONV_WINO7X4] = "wino7x4", [CD_CONV_WINO14X2] = "wino14x2",
 };
 
 const char *cd_conv_variant_name(int v)
@@ -361,8 +289,8 @@ CD_CL_FN(conv)
             return rc;
         return conv_direct(be, e, &g, &p, batch, err);
     }
-    if (g.groups == g.cin && g.cout == g.cin && !cd_cl_conv_pointwise(&g))
-        return conv_depthwise(be, e, &g, &p, batch, err);
+    if (cd_cl_conv_is_depthwise(&g))
+        return cd_cl_conv_depthwise(be, e, &g, &p, batch, err);
     /* 1-D/2-D and pointwise: the variant chosen for this layer */
     return cd_conv_select_run(be, e, &g, &p, batch, err);
 }

@@ -33,7 +33,7 @@ struct cd_cl_conv_epi {
  * packed-weight kernels of kernels/conv_pk.cl, P positions x NV vectors of
  * 16 output channels (stride 1 or 2 along both axes where the kernel
  * exists). WINO*: Winograd F(4x4, 3x3) (ops_cl_conv_winograd.c), its
- * 36 GEMMs P tiles (vectors of 16) x NK output channels per work-item
+ * 36 GEMMs P tiles x NV vectors of 16 output channels per work-item
  * (3x3, stride 1, dilation 1, groups 1 only). */
 enum cd_conv_variant {
     CD_CONV_TILE,
@@ -44,9 +44,8 @@ enum cd_conv_variant {
     CD_CONV_PK16X1,
     CD_CONV_PK12X2,
     CD_CONV_GEMM32,
-    CD_CONV_WINO16X16,
-    CD_CONV_WINO32X8,
-    CD_CONV_WINO48X8,
+    CD_CONV_WINO7X4,
+    CD_CONV_WINO14X2,
     CD_CONV_VARIANT_COUNT
 };
 
@@ -97,6 +96,40 @@ int cd_cl_conv_run_variant(struct cd_cl_backend *be,
                            const struct cd_cl_conv_epi *p, int v,
                            const struct cd_cl_conv_bufs *bufs, int batch,
                            struct cd_err *err);
+
+/* Depthwise convolutions (ops_cl_conv_dw.c, kernels/conv_dw.cl): the
+ * kernel a layer runs with. FIXED: cd_conv_dwK_sS (K x K, K 3/5/7, stride
+ * 1 or 2, no dilation); LARGE: cd_conv_dwlk (stride 1, k >= 5, rows staged
+ * in local memory); GENERIC: cd_conv_dw16/dw8 (any size, stride, dilation).
+ * AUTO: chosen per shape. */
+enum cd_dw_variant {
+    CD_DW_AUTO,
+    CD_DW_GENERIC,
+    CD_DW_LARGE,
+    CD_DW_FIXED,
+    CD_DW_VARIANT_COUNT
+};
+
+/* Name of a depthwise variant ("fixed"); "?" when out of range. */
+const char *cd_dw_variant_name(int v);
+/* True for a 1-D/2-D conv with groups == Cin == Cout that is not 1x1. */
+bool cd_cl_conv_is_depthwise(const struct cd_cl_conv_geo *g);
+/* True when depthwise variant v (not AUTO) can run g on be. */
+bool cd_cl_conv_dw_variant_ok(const struct cd_cl_backend *be,
+                              const struct cd_cl_conv_geo *g, int v);
+/* The variant a depthwise g runs with on be (the forced one if it fits). */
+int cd_cl_conv_dw_pick(const struct cd_cl_backend *be,
+                       const struct cd_cl_conv_geo *g);
+/* Enqueues depthwise e for `batch` samples with cd_cl_conv_dw_pick's
+ * kernel. */
+int cd_cl_conv_depthwise(struct cd_cl_backend *be,
+                         const struct cd_exec_node *e,
+                         const struct cd_cl_conv_geo *g,
+                         const struct cd_cl_conv_epi *p, int batch,
+                         struct cd_err *err);
+/* Tests and benches: every depthwise conv variant v fits runs with v
+ * (CD_DW_AUTO: back to the per-shape choice). */
+void cd_cl_conv_dw_force(struct cd_cl_backend *be, int v);
 
 /* The packed-weight kernels (ops_cl_conv_pk.c): enqueues packed variant v
  * of e (padding the input into bufs->pad first when it is large enough). */
