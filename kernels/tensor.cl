@@ -67,42 +67,96 @@ kernel void cd_copy_strided(global float *out, ulong out_off,
         o[(long)s * os7] = x[(long)s * is7];
 }
 
+/* Four rows of 16 floats (a..d: L = 0..3, lanes along T) to 16 columns of
+ * 4: per 128-bit lane a 4x4 transpose (unpack, then 64-bit unpack), so
+ * column t of the 16 is lane block t / 4 of result t % 4. */
+#define TNS_QUAD(a, b, c, d, o, os)                                           \
+    {                                                                         \
+        float16 t0_ = (float16)(a.s0, b.s0, a.s1, b.s1, a.s4, b.s4, a.s5,     \
+                                b.s5, a.s8, b.s8, a.s9, b.s9, a.sc, b.sc,     \
+                                a.sd, b.sd);                                  \
+        float16 t1_ = (float16)(a.s2, b.s2, a.s3, b.s3, a.s6, b.s6, a.s7,     \
+                                b.s7, a.sa, b.sa, a.sb, b.sb, a.se, b.se,     \
+                                a.sf, b.sf);                                  \
+        float16 t2_ = (float16)(c.s0, d.s0, c.s1, d.s1, c.s4, d.s4, c.s5,     \
+                                d.s5, c.s8, d.s8, c.s9, d.s9, c.sc, d.sc,     \
+                                c.sd, d.sd);                                  \
+        float16 t3_ = (float16)(c.s2, d.s2, c.s3, d.s3, c.s6, d.s6, c.s7,     \
+                                d.s7, c.sa, d.sa, c.sb, d.sb, c.se, d.se,     \
+                                c.sf, d.sf);                                  \
+        float16 u0_ = (float16)(t0_.s01, t2_.s01, t0_.s45, t2_.s45,           \
+                                t0_.s89, t2_.s89, t0_.scd, t2_.scd);          \
+        float16 u1_ = (float16)(t0_.s23, t2_.s23, t0_.s67, t2_.s67,           \
+                                t0_.sab, t2_.sab, t0_.sef, t2_.sef);          \
+        float16 u2_ = (float16)(t1_.s01, t3_.s01, t1_.s45, t3_.s45,           \
+                                t1_.s89, t3_.s89, t1_.scd, t3_.scd);          \
+        float16 u3_ = (float16)(t1_.s23, t3_.s23, t1_.s67, t3_.s67,           \
+                                t1_.sab, t3_.sab, t1_.sef, t3_.sef);          \
+        vstore4(u0_.s0123, 0, o);                                             \
+        vstore4(u1_.s0123, 0, o + os);                                        \
+        vstore4(u2_.s0123, 0, o + 2 * os);                                    \
+        vstore4(u3_.s0123, 0, o + 3 * os);                                    \
+        vstore4(u0_.s4567, 0, o + 4 * os);                                    \
+        vstore4(u1_.s4567, 0, o + 5 * os);                                    \
+        vstore4(u2_.s4567, 0, o + 6 * os);                                    \
+        vstore4(u3_.s4567, 0, o + 7 * os);                                    \
+        vstore4(u0_.s89ab, 0, o + 8 * os);                                    \
+        vstore4(u1_.s89ab, 0, o + 9 * os);                                    \
+        vstore4(u2_.s89ab, 0, o + 10 * os);                                   \
+        vstore4(u3_.s89ab, 0, o + 11 * os);                                   \
+        vstore4(u0_.scdef, 0, o + 12 * os);                                   \
+        vstore4(u1_.scdef, 0, o + 13 * os);                                   \
+        vstore4(u2_.scdef, 0, o + 14 * os);                                   \
+        vstore4(u3_.scdef, 0, o + 15 * os);                                   \
+    }
+
 /* Transposing copy: the output is contiguous along L (slot "inner"), the
  * input along T. dims/istr/ostr describe the remaining dims (slots 0..6,
- * unused slots 1 and 0). Each work-item moves one 8x8 tile through private
- * memory: 8 contiguous loads along T, 8 contiguous stores along L. Global
- * size (ceil(L / 8), ceil(T / 8), rows of the remaining dims). */
+ * unused slots 1 and 0). Each work-item covers a block of lr positions
+ * along L and tr along T in 16x16 tiles: four quads of input rows (4
+ * along L, 16 vector-loaded along T) each transposed in registers
+ * (TNS_QUAD) and stored as 16 float4; a block spans whole cache lines on
+ * both sides. Edges past the last whole tile copy element by element.
+ * Global size (ceil(L / lr), ceil(T / tr), rows of the remaining dims),
+ * one work-item per work-group. */
 kernel void cd_copy_transpose(global float *out, ulong out_off,
                               global const float *in, ulong in_off,
                               int8 dims, int8 istr, int8 ostr, uint rows,
-                              uint L, uint T, int is_l, int os_t)
+                              uint L, uint T, int is_l, int os_t, uint lr,
+                              uint tr)
 {
-    uint l0 = (uint)get_global_id(0) * 8u;
-    uint t0 = (uint)get_global_id(1) * 8u;
+    uint lb = (uint)get_global_id(0) * lr;
+    uint tb = (uint)get_global_id(1) * tr;
     uint r = (uint)get_global_id(2);
-    if (l0 >= L || t0 >= T || r >= rows)
+    if (lb >= L || tb >= T || r >= rows)
         return;
     long2 b = tns_row_offsets(r, dims, istr, ostr);
-    long ib = b.x, ob = b.y;
-    global const float *x = in + in_off + ib;
-    global float *o = out + out_off + ob;
-    if (l0 + 8u <= L && t0 + 8u <= T) {
-        float tile[8][8];
-        for (uint i = 0; i < 8u; i++)
-            vstore8(vload8(0, x + (long)(l0 + i) * is_l + t0), 0, tile[i]);
-        for (uint j = 0; j < 8u; j++) {
-            float8 v = (float8)(tile[0][j], tile[1][j], tile[2][j],
-                                tile[3][j], tile[4][j], tile[5][j],
-                                tile[6][j], tile[7][j]);
-            vstore8(v, 0, o + (long)(t0 + j) * os_t + l0);
+    uint te = min(tb + tr, T), le = min(lb + lr, L);
+    global const float *x = in + in_off + b.x;
+    global float *o = out + out_off + b.y;
+    uint t0 = tb;
+    for (; t0 + 16u <= te; t0 += 16u) {
+        uint l0 = lb;
+        for (; l0 + 16u <= le; l0 += 16u) {
+            global const float *xs = x + (long)l0 * is_l + t0;
+            global float *os = o + (long)t0 * os_t + l0;
+            for (int q = 0; q < 16; q += 4) {
+                global const float *xq = xs + (long)q * is_l;
+                float16 ra = vload16(0, xq), rb = vload16(0, xq + is_l),
+                        rc = vload16(0, xq + 2 * (long)is_l),
+                        rd = vload16(0, xq + 3 * (long)is_l);
+                TNS_QUAD(ra, rb, rc, rd, (os + q), os_t)
+            }
         }
-        return;
+        for (uint t = t0; t < t0 + 16u; t++)
+            for (uint i = l0; i < le; i++)
+                o[(long)t * os_t + i] = x[(long)i * is_l + t];
     }
-    uint le = min(l0 + 8u, L), te = min(t0 + 8u, T);
-    for (uint j = t0; j < te; j++)
-        for (uint i = l0; i < le; i++)
-            o[(long)j * os_t + i] = x[(long)i * is_l + j];
+    for (; t0 < te; t0++)
+        for (uint i = lb; i < le; i++)
+            o[(long)t0 * os_t + i] = x[(long)i * is_l + t0];
 }
+#undef TNS_QUAD
 
 /* out (od) = in (id) placed at offset pb in every dim, value elsewhere; in
  * is contiguous. Each work-item fills up to 64 floats of one output row.

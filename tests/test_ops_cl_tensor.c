@@ -132,6 +132,14 @@ START_TEST(permute)
     perm_case(shp(4, 1, 3, 17, 10), 4, swap_hw, "swap hw tiles");
     perm_case(shp(3, 1, 13, 24), 3, swap3, "rank 3");
     perm_case(shp(5, 1, 2, 3, 4, 5), 5, five, "rank 5");
+    /* cd_copy_transpose: whole 16x16 tiles, tails along L and T, work-item
+     * blocks of 64 (dims over 128) with tails */
+    perm_case(shp(4, 1, 32, 16, 16), 4, to_nhwc, "nchw->nhwc whole tiles");
+    perm_case(shp(4, 1, 40, 9, 19), 4, to_nhwc, "nchw->nhwc tile tails");
+    perm_case(shp(4, 1, 13, 11, 150), 4, to_nchw, "nhwc->nchw blocks");
+    perm_case(shp(4, 1, 200, 3, 47), 4, to_nhwc, "nchw->nhwc blocks");
+    perm_case(shp(4, 1, 2, 33, 47), 4, swap_hw, "swap hw 16x16 tiles");
+    perm_case(shp(3, 1, 130, 129), 3, swap3, "rank 3 blocks");
 }
 END_TEST
 

@@ -2,8 +2,9 @@
  * device at the shapes of resnet18, densenet121 and convnext_tiny (batch
  * 8): max/avg pooling, global average pooling, permute (NCHW <-> NHWC) and
  * layernorm over channels or the last dim. Bytes = input read once + output
- * written once (what a single pass must move). Prints one line per case;
- * never judges: compare two builds side by side. */
+ * written once (what a single pass must move); median and best of 25
+ * runs. Optional argument: only the cases whose name contains it. Prints
+ * one line per case; never judges: compare two builds side by side. */
 #include "micro.h"
 
 static void pool_case(struct cd_harness_case *hc, enum cd_op op, int c,
@@ -66,21 +67,27 @@ static void layernorm_case(struct cd_harness_case *hc, const int64_t *dims,
     hc->w[1] = cd_shape_make(1, &c);
 }
 
+static const char *only;
+
 static int report(const char *what, const struct cd_harness_case *hc,
                   double out_floats)
 {
-    double t = cd_micro_time(hc, 15);
+    if (only && !strstr(what, only))
+        return 0;
+    double t = cd_micro_time(hc, 25);
     if (t <= 0)
         return 1;
     double bytes = 4.0 * ((double)cd_shape_numel(&hc->in[0]) * hc->batch +
                           out_floats);
-    printf("%-44s %8.3f ms  %6.2f GB/s\n", what, t * 1e3,
-           bytes / t * 1e-9);
+    printf("%-34s median %7.3f ms %6.2f GB/s  best %7.3f ms %6.2f GB/s\n",
+           what, t * 1e3, bytes / t * 1e-9, cd_micro_best_s * 1e3,
+           bytes / cd_micro_best_s * 1e-9);
     return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    only = argc > 1 ? argv[1] : NULL;
     if (!cd_harness_cl()) {
         fprintf(stderr, "bench_memops: no OpenCL device\n");
         return 1;

@@ -48,8 +48,17 @@ static void contig_strides(const struct full *f, int64_t *st)
     }
 }
 
+/* Block of one cd_copy_transpose work-item along a dim of n: all of it up
+ * to 128, else 64 (whole 256-byte runs on both the read and the write
+ * side; a few hundred work-items for the convnext shapes at batch 8). */
+static size_t transpose_block(int64_t n)
+{
+    return n <= 128 ? (size_t)n : 64;
+}
+
 /* Collapsed copy whose output is contiguous along its last dim and whose
- * input is contiguous along dim t: 8x8 tiles (cd_copy_transpose). */
+ * input is contiguous along dim t: 16x16 tiles of register-transposed
+ * quads (cd_copy_transpose). */
 static int copy_transpose(struct cd_cl_backend *be, int m, const int64_t *d,
                           const int64_t *si, const int64_t *so, int t,
                           cl_ulong in_off, cl_ulong out_off, const char *what,
@@ -77,18 +86,20 @@ static int copy_transpose(struct cd_cl_backend *be, int m, const int64_t *d,
         return CD_EDEVICE;
     cl_uint nrows = (cl_uint)rows, l = (cl_uint)d[m - 1], tt = (cl_uint)d[t];
     cl_int is_l = (cl_int)si[m - 1], os_t = (cl_int)so[t];
+    size_t lr = transpose_block(l), tr = transpose_block(tt);
+    cl_uint lb = (cl_uint)lr, tb = (cl_uint)tr;
     const struct cd_cl_arg args[] = {
         CD_CL_ARG(be->arena), CD_CL_ARG(out_off), CD_CL_ARG(be->arena),
         CD_CL_ARG(in_off), CD_CL_ARG(vd), CD_CL_ARG(vi), CD_CL_ARG(vo),
         CD_CL_ARG(nrows), CD_CL_ARG(l), CD_CL_ARG(tt), CD_CL_ARG(is_l),
-        CD_CL_ARG(os_t),
+        CD_CL_ARG(os_t), CD_CL_ARG(lb), CD_CL_ARG(tb),
     };
     if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_copy_transpose",
                        err))
         return CD_EDEVICE;
-    size_t gws[3] = { (size_t)((l + 7) / 8), (size_t)((tt + 7) / 8),
-                      (size_t)rows };
-    return cd_cl_enqueue(be, k, 3, gws, NULL, what, err);
+    size_t gws[3] = { (l + lr - 1) / lr, (tt + tr - 1) / tr, (size_t)rows };
+    static const size_t lws[3] = { 1, 1, 1 };
+    return cd_cl_enqueue(be, k, 3, gws, lws, what, err);
 }
 
 /* Enqueues out[sum i_k os_k] = in[sum i_k is_k] over dims (nd <= 6) after
@@ -166,7 +177,6 @@ CD_CL_FN(concat)
                           e->a->axis);
     int64_t os[CD_MAX_DIMS], is[CD_MAX_DIMS], at = 0;
     contig_strides(&fo, os);
-    os[0] = (int64_t)cd_tref_bstride(&e->out); /* a wider buffer's prefix */
     for (int i = 0; i < e->n_in; i++) {
         st = full_shape(&e->in[i].shape, batch, &fi, e->name, err);
         if (st != CD_OK)
@@ -179,18 +189,12 @@ CD_CL_FN(concat)
                               "concat %s: input %d does not fit the output",
                               e->name, i);
         contig_strides(&fi, is);
-        is[0] = (int64_t)cd_tref_bstride(&e->in[i]);
-        cl_ulong dst = e->out.off + (cl_ulong)(at * os[axis]);
-        at += fi.dim[axis];
-        bool in_place = e->in[i].off == dst;
-        for (int k = 0; in_place && k < fi.nd; k++)
-            in_place = is[k] == os[k];
-        if (in_place)
-            continue; /* a prefix laid out by pass_concat.c */
-        st = copy_strided(be, fi.nd, fi.dim, is, os, e->in[i].off, dst,
+        st = copy_strided(be, fi.nd, fi.dim, is, os, e->in[i].off,
+                          e->out.off + (cl_ulong)(at * os[axis]),
                           "cd_copy_strided(concat)", err);
         if (st != CD_OK)
             return st;
+        at += fi.dim[axis];
     }
     if (at != fo.dim[axis])
         return cd_err_set(err, CD_EINVAL, "concat %s: inputs fill %lld of %lld",
