@@ -16,6 +16,28 @@ __kernel void cd_fill(__global float *buf, ulong off, ulong n, float value)
  * POCL then keeps a kernel's vectors in registers (an array of 16 floats
  * halved throughput). ---- */
 
+/* GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)) with erfc(z) = t P(t)
+ * exp(-z^2), t = 1 / (1 + p z), z = |x| / sqrt 2 (Abramowitz & Stegun
+ * 7.1.26, absolute error <= 1.5e-7), taken directly for x < 0 (no
+ * cancellation). POCL's erf does not vectorise: a float16 GELU epilogue
+ * with it cost as much as the GEMM itself; exp does. T is float, float8 or
+ * float16. */
+#define CD_GELU_FN(T)                                                         \
+    static inline T cd_gelu_##T(T x)                                          \
+    {                                                                         \
+        T z = fabs(x) * 0.70710678118654752f;                                 \
+        T t = 1.0f / (1.0f + 0.3275911f * z);                                 \
+        T q = t * (0.254829592f +                                             \
+                   t * (-0.284496736f +                                       \
+                        t * (1.421413741f +                                   \
+                             t * (-1.453152027f + t * 1.061405429f))));       \
+        q *= exp(-z * z);                                                     \
+        return 0.5f * x * select(q, 2.0f - q, x >= (T)0.0f);                  \
+    }
+CD_GELU_FN(float)
+CD_GELU_FN(float8)
+CD_GELU_FN(float16)
+
 /* Activation epilogue: the formulas of cd_act_apply in daemon/engine/ops.c
  * (enum cd_act order); T is float, float8 or float16. */
 #define CD_ACT_BODY(T)                                                        \
@@ -23,7 +45,7 @@ __kernel void cd_fill(__global float *buf, ulong off, ulong n, float value)
     case 1: return fmax(x, (T)0.0f);                                          \
     case 2: return fmin(fmax(x, (T)0.0f), (T)6.0f);                           \
     case 3: return select(alpha * x, x, x >= (T)0.0f);                        \
-    case 4: return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f));         \
+    case 4: return cd_gelu_##T(x);                                            \
     case 5: return 0.5f * x * (1.0f + tanh(0.7978845608028654f *              \
                                            (x + 0.044715f * x * x * x)));     \
     case 6: return x / (1.0f + exp(-x));                                      \

@@ -230,3 +230,101 @@ __kernel void cd_linear_gemv(GEMM_LIN_ARGS)
     GEMM_LIN_OUT(0, 3, a3) GEMM_LIN_OUT(0, 4, a4) GEMM_LIN_OUT(0, 5, a5)
     GEMM_LIN_OUT(0, 6, a6) GEMM_LIN_OUT(0, 7, a7)
 }
+
+/* ---- linear on packed weights --------------------------------------------
+ * W (N x K) is packed once at load (cd_linear_pack16) into panels of 16
+ * output columns: panel p holds W[p*16 + c][k] at (p * K + k) * 16 + c,
+ * zero for columns past N. cd_linear_pkMRxNV computes an MR-row x NV-panel
+ * tile of y (rows x N) = x (rows x K) W^T per work-item as outer products:
+ * one x scalar broadcast per row and k, FMA with NV float16 panel rows.
+ * gws = (ceil(ceil(ceil(N/16) / NV) / jper), ceil(ceil(rows / MR) / rper)),
+ * local size (1, 1). Bias
+ * (N,) is read from the weight pool; residual is laid out as y. */
+__kernel void cd_linear_pack16(global const float *w, ulong w_off,
+                               global float *pk, int K, int N, int npan)
+{
+    size_t i = get_global_id(0);
+    size_t ps = (size_t)K * 16;
+    if (i >= (size_t)npan * ps)
+        return;
+    int p = (int)(i / ps), rem = (int)(i - (size_t)p * ps);
+    int k = rem / 16, n = p * 16 + rem % 16;
+    pk[i] = n < N ? w[w_off + (ulong)n * K + k] : 0.0f;
+}
+
+#define LIN_ARGS                                                              \
+    global const float *x, ulong x_off, global const float *pk,               \
+        global const float *wp, ulong b_off, int has_bias,                    \
+        global const float *res, ulong res_off, int has_res,                  \
+        global float *dst, ulong dst_off, int rows, int K, int N, int act,    \
+        float alpha, float beta
+/* Row lists X(i, A) and panel lists X(i, j). */
+#define LIN_R1(X, A) X(0, A)
+#define LIN_R2(X, A) X(0, A) X(1, A)
+#define LIN_R4(X, A) LIN_R2(X, A) X(2, A) X(3, A)
+#define LIN_R6(X, A) LIN_R4(X, A) X(4, A) X(5, A)
+#define LIN_R8(X, A) LIN_R6(X, A) X(6, A) X(7, A)
+#define LIN_R12(X, A) LIN_R8(X, A) X(8, A) X(9, A) X(10, A) X(11, A)
+#define LIN_V1(X, i) X(i, 0)
+#define LIN_V2(X, i) X(i, 0) X(i, 1)
+#define LIN_V3(X, i) X(i, 0) X(i, 1) X(i, 2)
+#define LIN_V4(X, i) X(i, 0) X(i, 1) X(i, 2) X(i, 3)
+#define LIN_PDECL(i, j)                                                       \
+    global const float *p##j = pk + (ulong)min(j0 + j, npan - 1) * ps;        \
+    float16 b##j = (float16)0.0f;                                             \
+    if (has_bias && j0 + j < npan)                                            \
+        b##j = (j0 + j + 1) * 16 <= N                                         \
+                   ? vload16(0, wp + b_off + (j0 + j) * 16)                   \
+                   : cd_gather16(wp + b_off + (j0 + j) * 16, 0, 1,            \
+                                 N - (j0 + j) * 16);
+#define LIN_ACC(i, j) float16 c##i##_##j = (float16)0.0f;
+#define LIN_XDECL(i, NV)                                                      \
+    global const float *x##i = xb + (ulong)min(i, rrem - 1) * K;              \
+    LIN_V##NV(LIN_ACC, i)
+#define LIN_WLOAD(i, j) float16 w##j = vload16(k, p##j);
+#define LIN_FMA1(i, j) c##i##_##j = fma(s##i, w##j, c##i##_##j);
+#define LIN_FMA(i, NV)                                                        \
+    {                                                                         \
+        float16 s##i = (float16)x##i[k];                                      \
+        LIN_V##NV(LIN_FMA1, i)                                                \
+    }
+#define LIN_STORE1(i, j)                                                      \
+    if (j0 + j < npan) {                                                      \
+        int n = (j0 + j) * 16;                                                \
+        ulong o = (ulong)(r0 + i) * N + n;                                    \
+        cd_out16(c##i##_##j + b##j, res + res_off + o, has_res,               \
+                 dst + dst_off + o, min(16, N - n), act, alpha, beta);        \
+    }
+#define LIN_STORE(i, NV)                                                      \
+    if (i < rrem) {                                                           \
+        LIN_V##NV(LIN_STORE1, i)                                              \
+    }
+/* Work-item (i, r): column tiles i * jper .. + jper (a tile is NV panels),
+ * each over row tiles r * rper .. + rper (a row tile is MR rows): a tile
+ * of W stays in cache across rper row tiles, the x rows across jper tiles. */
+#define LIN_KERNEL(MR, NV)                                                    \
+    __kernel void cd_linear_pk##MR##x##NV(LIN_ARGS, int jper, int rper)       \
+    {                                                                         \
+        int npan = (N + 15) / 16, ps = K * 16;                                \
+        int jt0 = get_global_id(0) * jper, rt0 = get_global_id(1) * rper;     \
+        for (int jt = jt0; jt < jt0 + jper && jt * NV < npan; jt++) {         \
+            int j0 = jt * NV;                                                 \
+            LIN_V##NV(LIN_PDECL, 0)                                           \
+            for (int rt = rt0; rt < rt0 + rper && rt * MR < rows; rt++) {     \
+                int r0 = rt * MR, rrem = min(MR, rows - r0);                  \
+                global const float *xb = x + x_off + (ulong)r0 * K;           \
+                LIN_R##MR(LIN_XDECL, NV)                                      \
+                for (int k = 0; k < K; k++) {                                 \
+                    LIN_V##NV(LIN_WLOAD, 0)                                   \
+                    LIN_R##MR(LIN_FMA, NV)                                    \
+                }                                                             \
+                LIN_R##MR(LIN_STORE, NV)                                      \
+            }                                                                 \
+        }                                                                     \
+    }
+LIN_KERNEL(1, 4)
+LIN_KERNEL(4, 4)
+LIN_KERNEL(6, 4)
+LIN_KERNEL(8, 2)
+LIN_KERNEL(8, 3)
+LIN_KERNEL(12, 2)

@@ -1,11 +1,12 @@
-/* conv_select.c — which kernel variant each conv layer runs with on the
- * OpenCL backend: one plan per layer (keyed by its weight offset and
- * geometry) holding its packed weights and its variant for batch 1 and for
- * larger batches. At load a bounded autotuner times the variants that fit
- * (results cached on disk per device, driver and kernel sources, next to the
- * program binary), else a deterministic heuristic decides. Enqueues through
- * ops_cl_conv*.c; never aborts, and a bad or unwritable cache only costs a
- * re-tune. */
+/* conv_select.c — which kernel variant each conv and linear layer runs
+ * with on the OpenCL backend: one plan per layer (keyed by its weight offset
+ * and geometry) holding its packed weights and its variant for batch 1 and
+ * for larger batches. For convs, at load a bounded autotuner times the
+ * variants that fit (results cached on disk per device, driver and kernel
+ * sources, next to the program binary), else a deterministic heuristic
+ * decides; linear layers take their shape's heuristic. Enqueues through
+ * ops_cl_conv*.c and ops_cl_linear.c; never aborts, and a bad or unwritable
+ * cache only costs a re-tune. */
 #include "conv_select.h"
 
 #include "cl_program.h"
@@ -21,7 +22,10 @@
 
 struct plan {
     size_t w_off, w_n;
+    bool linear;               /* a linear layer: lg, not g, and v1/vn are
+                                * enum cd_linear_variant values */
     struct cd_cl_conv_geo g;
+    struct cd_cl_linear_geo lg;
     cl_mem wpk;                /* packed weights, NULL until a variant needs them */
     cl_mem wino;               /* Winograd-transformed weights, likewise */
     int v1, vn;                /* variant at batch 1, at batch > 1 */
@@ -37,6 +41,8 @@ struct cd_conv_plans {
     struct plan *p;
     int n, cap;
     int force;                 /* -1, or the variant every fitting conv runs */
+    int force_linear;          /* -1, or the variant every linear runs */
+    struct cd_cl_linear_tiling force_tiling; /* 0 x 0: the automatic one */
     bool no_pad;               /* tests: packed kernels test borders */
     double budget_s, spent_s;  /* tuning time allowed and used */
     bool cache_read;
@@ -63,6 +69,7 @@ static struct cd_conv_plans *plans_of(struct cd_cl_backend *be)
     if (!ps)
         return NULL;
     ps->force = -1;
+    ps->force_linear = -1;
     const char *ms = getenv("CONVD_CONV_TUNE_MS");
     long budget = CD_CONV_TUNE_MS_DEFAULT;
     if (ms && *ms) {
@@ -240,7 +247,8 @@ static struct plan *find_plan(struct cd_conv_plans *ps,
                               const struct cd_cl_conv_geo *g)
 {
     for (int i = 0; i < ps->n; i++)
-        if (ps->p[i].w_off == e->w[0].off && geo_eq(&ps->p[i].g, g))
+        if (!ps->p[i].linear && ps->p[i].w_off == e->w[0].off &&
+            geo_eq(&ps->p[i].g, g))
             return &ps->p[i];
     return NULL;
 }
@@ -271,7 +279,8 @@ static int ensure_packed(struct cd_cl_backend *be, struct plan *pl,
 {
     if (pl->wpk)
         return CD_OK;
-    size_t n = cd_cl_conv_packed_floats(&pl->g);
+    size_t n = pl->linear ? cd_cl_linear_packed_floats(&pl->lg)
+                          : cd_cl_conv_packed_floats(&pl->g);
     cl_int rc;
     pl->wpk = clCreateBuffer(be->ctx, CL_MEM_READ_WRITE,
                              (n ? n : 16) * sizeof(float), NULL, &rc);
@@ -281,7 +290,8 @@ static int ensure_packed(struct cd_cl_backend *be, struct plan *pl,
                           "weights, %zu floats) failed: %s (%d)", e->name, n,
                           cd_cl_strerror(rc), (int)rc);
     }
-    int r = cd_cl_conv_pack(be, e, &pl->g, pl->wpk, err);
+    int r = pl->linear ? cd_cl_linear_pack(be, e, &pl->lg, pl->wpk, err)
+                       : cd_cl_conv_pack(be, e, &pl->g, pl->wpk, err);
     if (r != CD_OK) {
         clReleaseMemObject(pl->wpk);
         pl->wpk = NULL;
@@ -479,6 +489,105 @@ static int pick(struct cd_cl_backend *be, struct plan *pl,
     return cd_conv_select_heuristic(&pl->g, batch);
 }
 
+/* ---- linear layers ----------------------------------------------------- */
+
+static struct plan *get_linear_plan(struct cd_cl_backend *be,
+                                    const struct cd_exec_node *e,
+                                    const struct cd_cl_linear_geo *g,
+                                    struct cd_err *err)
+{
+    struct cd_conv_plans *ps = plans_of(be);
+    struct plan *pl = NULL;
+    for (int i = 0; ps && i < ps->n && !pl; i++)
+        if (ps->p[i].linear && ps->p[i].w_off == e->w[0].off &&
+            !memcmp(&ps->p[i].lg, g, sizeof *g))
+            pl = &ps->p[i];
+    if (pl)
+        return pl;
+    if (!ps || !(pl = new_plan(ps, e, &(struct cd_cl_conv_geo){ .groups = 1 }))) {
+        cd_err_set(err, CD_ENOMEM, "out of memory");
+        return NULL;
+    }
+    pl->linear = true;
+    pl->lg = *g;
+    pl->v1 = cd_cl_linear_heuristic(g, 1);
+    pl->vn = cd_cl_linear_heuristic(g, 2);
+    return pl;
+}
+
+static int linear_variant_for(const struct cd_conv_plans *ps,
+                              const struct plan *pl, int batch)
+{
+    if (ps->force_linear >= 0)
+        return ps->force_linear;
+    return batch > 1 ? pl->vn : pl->v1;
+}
+
+static int run_linear_plan(struct cd_cl_backend *be, struct plan *pl,
+                           const struct cd_exec_node *e, int v, int batch,
+                           struct cd_err *err)
+{
+    int rc;
+    if (cd_cl_linear_variant_packed(v) &&
+        (rc = ensure_packed(be, pl, e, err)) != CD_OK)
+        return rc;
+    const struct cd_cl_linear_tiling *t = &be->conv_plans->force_tiling;
+    return cd_cl_linear_run_variant(be, e, &pl->lg, v, t->jper ? t : NULL,
+                                    pl->wpk, batch, err);
+}
+
+int cd_conv_select_linear_run(struct cd_cl_backend *be,
+                              const struct cd_exec_node *e,
+                              const struct cd_cl_linear_geo *g, int batch,
+                              struct cd_err *err)
+{
+    struct plan *pl = get_linear_plan(be, e, g, err);
+    if (!pl)
+        return CD_ENOMEM;
+    return run_linear_plan(be, pl, e,
+                           linear_variant_for(be->conv_plans, pl, batch),
+                           batch, err);
+}
+
+/* Load time: the shape's variants for batch 1 and max_batch, the packed
+ * weights, and one run of each chosen kernel (compiled now, not at the
+ * first request). */
+static int linear_prepare(struct cd_cl_backend *be,
+                          const struct cd_exec_node *e, int max_batch,
+                          struct cd_err *err)
+{
+    struct cd_cl_linear_geo g;
+    int rc;
+    if ((rc = cd_cl_linear_geo(e, &g, err)))
+        return rc;
+    struct plan *pl = get_linear_plan(be, e, &g, err);
+    if (!pl)
+        return CD_ENOMEM;
+    pl->v1 = cd_cl_linear_heuristic(&g, 1);
+    pl->vn = cd_cl_linear_heuristic(&g, max_batch > 1 ? max_batch : 1);
+    if ((rc = run_linear_plan(be, pl, e, pl->v1, 1, err)))
+        return rc;
+    /* the packed kernels have one local size (one run compiles them for
+     * every batch); the dot-product ones let the driver pick it */
+    if (max_batch > 1 && (pl->vn != pl->v1 ||
+                          !cd_cl_linear_variant_packed(pl->vn)) &&
+        (rc = run_linear_plan(be, pl, e, pl->vn, max_batch, err)))
+        return rc;
+    return cd_cl_check(clFinish(be->q), "clFinish (warm)", err);
+}
+
+void cd_conv_select_force_linear(struct cd_cl_backend *be, int v,
+                                 const struct cd_cl_linear_tiling *t)
+{
+    struct cd_conv_plans *ps = be ? plans_of(be) : NULL;
+    if (!ps)
+        return;
+    ps->force_linear = v >= 0 && v < CD_LINEAR_VARIANT_COUNT ? v : -1;
+    ps->force_tiling = (struct cd_cl_linear_tiling){ 0, 0 };
+    if (t && t->jper > 0 && t->rper > 0)
+        ps->force_tiling = *t;
+}
+
 int cd_conv_select_prepare(struct cd_cl_backend *be,
                            const struct cd_exec_node *e, int max_batch,
                            struct cd_err *err)
@@ -486,13 +595,25 @@ int cd_conv_select_prepare(struct cd_cl_backend *be,
     struct cd_cl_conv_geo g;
     struct cd_cl_conv_epi p;
     int rc;
+    if (e->op == CD_OP_LINEAR)
+        return linear_prepare(be, e, max_batch, err);
     if (e->op != CD_OP_CONV)
         return CD_OK;
     if ((rc = cd_cl_conv_geo(e, &g, err)) || (rc = cd_cl_conv_epi(e, &p, err)))
         return rc;
     bool pw = cd_cl_conv_pointwise(&g);
-    if ((g.nsp == 3 && !pw) || (g.groups == g.cin && g.cout == g.cin && !pw))
-        return CD_OK; /* depthwise and 3-D kernels have no variants */
+    if (cd_cl_conv_is_depthwise(&g)) {
+        /* no variants to tune; one run compiles its kernel now (a fixed
+         * local size: once for every batch; the generic kernel's local
+         * size is the driver's, so at max_batch too) */
+        if ((rc = cd_cl_conv_depthwise(be, e, &g, &p, 1, err)) ||
+            (max_batch > 1 && cd_cl_conv_dw_pick(be, &g) == CD_DW_GENERIC &&
+             (rc = cd_cl_conv_depthwise(be, e, &g, &p, max_batch, err))))
+            return rc;
+        return cd_cl_check(clFinish(be->q), "clFinish (warm)", err);
+    }
+    if (g.nsp == 3 && !pw)
+        return CD_OK; /* 3-D kernels have no variants */
     struct plan *pl = get_plan(be, e, &g, err);
     if (!pl)
         return CD_ENOMEM;

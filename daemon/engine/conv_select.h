@@ -8,6 +8,7 @@
 #define CD_CONV_SELECT_H
 
 #include "ops_cl_conv.h"
+#include "ops_cl_linear.h"
 
 /* Tuning budget per backend (one model) in ms when CONVD_CONV_TUNE_MS is
  * unset; CONVD_CONV_TUNE_MS=0 turns timing off (heuristic + cached results
@@ -39,6 +40,19 @@ int cd_conv_select_heuristic(const struct cd_cl_conv_geo *g, int batch);
 int cd_conv_select_variant(struct cd_cl_backend *be,
                            const struct cd_exec_node *e, int batch,
                            struct cd_err *err);
+
+/* Runs linear node e (geometry g) for `batch` samples with the variant
+ * planned for it; plans it from its shape first when it was not prepared
+ * (packing its weights once). */
+int cd_conv_select_linear_run(struct cd_cl_backend *be,
+                              const struct cd_exec_node *e,
+                              const struct cd_cl_linear_geo *g, int batch,
+                              struct cd_err *err);
+
+/* Tests and benches: every linear runs with variant v (-1: back to plans)
+ * and, when t is not NULL, the packed ones with tiling t. */
+void cd_conv_select_force_linear(struct cd_cl_backend *be, int v,
+                                 const struct cd_cl_linear_tiling *t);
 
 /* Tests: every conv that variant v fits runs with v (-1: back to plans). */
 void cd_conv_select_force(struct cd_cl_backend *be, int v);

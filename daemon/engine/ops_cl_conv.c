@@ -1,4 +1,4 @@
-/* ops_cl_conv.c — OpenCL dispatch of conv, linear and matmul (kernels in
+/* ops_cl_conv.c — OpenCL dispatch of conv and matmul (kernels in
  * kernels/conv.cl and kernels/gemm.cl). Picks a path per node: 1x1 stride-1
  * unpadded conv as a batched GEMM (cd_matmul), depthwise (ops_cl_conv_dw.c),
  * the register-tiled 1-D/2-D kernels (16-wide rows, or 2 rows x 8 when
@@ -293,38 +293,6 @@ CD_CL_FN(conv)
         return cd_cl_conv_depthwise(be, e, &g, &p, batch, err);
     /* 1-D/2-D and pointwise: the variant chosen for this layer */
     return cd_conv_select_run(be, e, &g, &p, batch, err);
-}
-
-CD_CL_FN(linear)
-{
-    struct cd_cl_conv_epi p;
-    int rc;
-    const struct cd_shape *x = &e->in[0].shape, *w = &e->w[0].shape;
-    if (batch < 0 || x->ndim < 2 || w->ndim != 2 || !e->has_w[0])
-        return cd_err_set(err, CD_EINVAL, "%s: bad linear operands", e->name);
-    if ((rc = cd_cl_conv_epi(e, &p, err)))
-        return rc;
-    int64_t K = x->dim[x->ndim - 1], N = w->dim[0], nx = cd_shape_numel(x);
-    if (K < 1 || w->dim[1] != K || nx < K || nx > MAX_ELEMS ||
-        cd_shape_numel(w) > MAX_ELEMS || cd_shape_numel(&e->out.shape) !=
-        nx / K * N)
-        return cd_err_set(err, CD_EINVAL, "%s: bad linear sizes", e->name);
-    int64_t rows = nx / K * batch;
-    if (rows == 0)
-        return CD_OK;
-    if (rows > MAX_ELEMS || rows * N > ((int64_t)1 << 40))
-        return cd_err_set(err, CD_ERANGE, "%s: linear too large", e->name);
-    bool gemv = rows < 4;
-    const char *name = gemv ? "cd_linear_gemv" : "cd_linear";
-    cl_kernel k = cd_cl_kernel(be, name, err);
-    if (!k)
-        return err ? err->code : CD_EDEVICE;
-    const cl_int v[] = { (cl_int)rows, (cl_int)K, (cl_int)N, p.act };
-    if (set_io_ints(be, k, e, &p, v, CD_CL_NARGS(v), "cd_linear", err))
-        return CD_EDEVICE;
-    size_t gws[2] = { cdiv((size_t)N, gemv ? 8 : 4),
-                      cdiv((size_t)rows, gemv ? 1 : 4) };
-    return cd_cl_enqueue(be, k, 2, gws, NULL, name, err);
 }
 
 CD_CL_FN(matmul)
