@@ -202,23 +202,86 @@ CONV_LK_KERNEL(cd_conv_dwlk, CD_R4, 4)
  * (C, 1, K, K), in/out/residual (N, C, H, W) / (N, C, OH, OW)).
  * gws = (ceil(OH/8), ceil(C/cpb), N), lws = (1, 1, 1). Each work-item: cpb
  * channels; for each, an 8-row block of output in chunks of up to 64
- * columns. A chunk first stages the (8 - 1) * S + K input rows and
- * 64 * S + K - 1 columns it reads into local memory, zero outside the
- * input (plain vector loads inside, masked or gathered ones at the
- * borders), so the compute loop has no bounds tests and no branches: per
- * 16-column tile, float16 accumulators for the 8 rows; the input rows
- * unrolled, each row's K shifted windows (stride 1: two aligned loads and
- * lane shifts; stride 2: .even of two loads per tap) multiplied into every
- * output row that uses them (sliding-window reuse), the weight a broadcast
- * memory operand of the FMA. The weight pointer is offset by t * wz, wz 0
- * at run time: otherwise the compiler merges the loads of one weight for
- * different rows and keeps all K * K broadcasts in registers, which spill.
- * No padded copy of the whole input: the 3x3 layers are bandwidth-bound. */
+ * columns. A chunk first stages the (8 - 1) * S + K input rows it reads
+ * into local memory, zero outside the input (plain vector loads inside,
+ * masked or gathered ones at the borders; stride 2 split into its even
+ * and odd columns), so the compute loop has no bounds tests and no
+ * branches: per 16-column tile, float16 accumulators for the 8 rows; the
+ * input rows unrolled, each row's K shifted windows built in registers
+ * from two aligned loads (lane shifts of the row, or of its even/odd
+ * halves at stride 2) and multiplied into every output row that uses them
+ * (sliding-window reuse), the weight a broadcast memory operand of the FMA.
+ * The weight pointer is offset by t * wz, wz 0 at run time: otherwise the
+ * compiler merges the loads of one weight for different rows and keeps all
+ * K * K broadcasts in registers, which spill. Rows and columns past the
+ * output's need are not staged (their lanes are computed from stale local
+ * memory and never stored). No padded copy of the whole input: the 3x3
+ * layers are bandwidth-bound. */
 #define DW_R8(X, A) X(0, A) X(1, A) X(2, A) X(3, A) X(4, A) X(5, A)          \
                     X(6, A) X(7, A)
 #define DW_ACC(r, unused) float16 acc##r = (float16)0.0f;
-#define DW_NT (7 * DWS + DWK)         /* input rows of an 8-row block */
-#define DW_LW (((64 * DWS + DWK - 1) + 15) / 16 * 16) /* staged row width */
+#define DW_NT (7 * DWS + DWK)  /* input rows of an 8-row block */
+/* floats of one staged row per stride-phase: the 64 + (K - 1) / S
+ * columns a chunk's tiles read, rounded up to vectors (+16: the second
+ * load of the last tile's windows) */
+#define DW_LP ((64 + (DWK - 1) / DWS + 15) / 16 * 16 + 16)
+#define DW_LW (DWS * DW_LP)     /* floats of one staged row */
+
+/* lanes l = row[ix + l], 0 outside [0, W) or when the row is outside:
+ * a vector load, masked when it straddles the row's ends and stays inside
+ * the sample's tensor (rel: offset of row + ix from the plane, in
+ * [lo, hi)), a gather otherwise */
+static inline __attribute__((always_inline)) float16
+dw_stage16(global const float *row, int ix, int W, bool rok, long rel,
+           long lo, long hi)
+{
+    if (rok && ix >= 0 && ix + 15 < W)
+        return vload16(0, row + ix);
+    if (!rok || ix >= W || ix + 15 < 0)
+        return (float16)0.0f;
+    int16 x = ix + CD_LANES16;
+    if (rel >= lo && rel + 15 < hi)
+        return select((float16)0.0f, vload16(0, row + ix), x >= 0 && x < W);
+    return cd_gather16(row, ix, 1, W);
+}
+
+/* output row r at tap (t - r * S, kx) of input row t: v */
+#define DW_USE_KX(r, kx)                                                      \
+    if (t - r * DWS >= 0 && t - r * DWS < DWK)                                \
+        acc##r = fma((float16)wrow[(t - r * DWS) * DWK + kx], v, acc##r);
+#define DW_TAP(kx, V)                                                         \
+    if (kx < DWK) {                                                           \
+        float16 v = V;                                                        \
+        DW_R8(DW_USE_KX, kx)                                                  \
+    }
+/* lanes sh .. sh + 15 of the 32-lane (a, z) */
+#define DW_SHIFT(a, z, sh)                                                    \
+    shuffle2(a, z, (uint16)(sh, sh + 1, sh + 2, sh + 3, sh + 4, sh + 5,       \
+                            sh + 6, sh + 7, sh + 8, sh + 9, sh + 10, sh + 11, \
+                            sh + 12, sh + 13, sh + 14, sh + 15))
+/* The K taps of staged row lr (at the tile) into the accumulators. */
+#define DW_ROW_TAPS1(lr)                                                      \
+    {                                                                         \
+        float16 a = *(local const float16 *)(lr);                             \
+        float16 z = *(local const float16 *)((lr) + 16);                      \
+        DW_TAP(0, a) DW_TAP(1, DW_SHIFT(a, z, 1))                             \
+        DW_TAP(2, DW_SHIFT(a, z, 2)) DW_TAP(3, DW_SHIFT(a, z, 3))             \
+        DW_TAP(4, DW_SHIFT(a, z, 4)) DW_TAP(5, DW_SHIFT(a, z, 5))             \
+        DW_TAP(6, DW_SHIFT(a, z, 6))                                          \
+    }
+/* stride 2: even columns at lr, odd ones at lr + DW_LP; tap 2j is the even
+ * half shifted by j, tap 2j + 1 the odd half */
+#define DW_ROW_TAPS2(lr)                                                      \
+    {                                                                         \
+        float16 e = *(local const float16 *)(lr);                             \
+        float16 ez = *(local const float16 *)((lr) + 16);                     \
+        float16 o = *(local const float16 *)((lr) + DW_LP);                   \
+        float16 oz = *(local const float16 *)((lr) + DW_LP + 16);             \
+        DW_TAP(0, e) DW_TAP(1, o)                                             \
+        DW_TAP(2, DW_SHIFT(e, ez, 1)) DW_TAP(3, DW_SHIFT(o, oz, 1))           \
+        DW_TAP(4, DW_SHIFT(e, ez, 2)) DW_TAP(5, DW_SHIFT(o, oz, 2))           \
+        DW_TAP(6, DW_SHIFT(e, ez, 3))                                         \
+    }
 #define DW_OUT(r, unused)                                                     \
     if (oy0 + r < OH) {                                                       \
         ulong o = pl_out + (ulong)(oy0 + r) * OW + ox0;                       \
@@ -239,6 +302,8 @@ __kernel void NAME(global const float *src, ulong src_off,                    \
     ulong in_n = (ulong)C * H * W, out_n = (ulong)C * OH * OW;                \
     int iy0 = oy0 * DWS - py;                                                 \
     int c1 = min(C, c0 + cpb);                                                \
+    /* input rows the block's output rows need */                             \
+    int nrows = min(DW_NT, (min(8, OH - oy0) - 1) * DWS + DWK);               \
     for (int c = c0; c < c1; c++) {                                           \
         global const float *in = src + src_off + b * in_n + (ulong)c * H * W; \
         global const float *wt = wp + w_off + (ulong)c * DWK * DWK;           \
@@ -246,26 +311,35 @@ __kernel void NAME(global const float *src, ulong src_off,                    \
         ulong pl_out = b * out_n + (ulong)c * OH * OW;                        \
         float bv = has_bias ? wp[b_off + c] : 0.0f;                           \
         for (int cx = 0; cx < OW; cx += 64) {                                 \
-            int ix0 = cx * DWS - px;                                          \
-            for (int t = 0; t < DW_NT; t++) {                                 \
+            int ix0 = cx * DWS - px, nout = min(64, OW - cx);                 \
+            /* per stride phase: columns the chunk's windows read */          \
+            int ncol = min(DW_LP, nout + (DWK - 1) / DWS);                    \
+            for (int t = 0; t < nrows; t++) {                                 \
                 int iy = iy0 + t;                                             \
                 local float *l = lds + t * DW_LW;                             \
                 global const float *row = in + (long)iy * W;                  \
                 bool rok = iy >= 0 && iy < H;                                 \
-                for (int j = 0; j < DW_LW; j += 16) {                         \
-                    int ix = ix0 + j;                                         \
-                    float16 v = 0.0f;                                         \
-                    if (rok && ix >= 0 && ix + 15 < W)                        \
-                        v = vload16(0, row + ix);                             \
-                    else if (rok && ix < W && ix + 15 >= 0)                   \
-                        v = cd_bload16(row, ix, 1, W, (long)iy * W + ix, lo,  \
-                                       hi);                                   \
-                    *(local float16 *)(l + j) = v; /* 64-byte aligned */      \
+                long rel = (long)iy * W + ix0;                                \
+                for (int j = 0; j < ncol; j += 16) {                          \
+                    if (DWS == 1) {                                           \
+                        *(local float16 *)(l + j) =                           \
+                            dw_stage16(row, ix0 + j, W, rok, rel + j, lo, hi);\
+                    } else {                                                  \
+                        int ix = ix0 + 2 * j;                                 \
+                        float16 a = dw_stage16(row, ix, W, rok, rel + 2 * j,  \
+                                               lo, hi);                       \
+                        float16 z = dw_stage16(row, ix + 16, W, rok,          \
+                                               rel + 2 * j + 16, lo, hi);     \
+                        *(local float16 *)(l + j) =                           \
+                            (float16)(a.even, z.even);                        \
+                        *(local float16 *)(l + DW_LP + j) =                   \
+                            (float16)(a.odd, z.odd);                          \
+                    }                                                         \
                 }                                                             \
             }                                                                 \
-            int nt = min(4, (OW - cx + 15) / 16);                             \
+            int nt = (nout + 15) / 16;                                        \
             for (int tx = 0; tx < nt; tx++) {                                 \
-                local const float *lt = lds + tx * 16 * DWS;                  \
+                local const float *lt = lds + tx * 16;                        \
                 DW_R8(DW_ACC, 0)                                              \
                 _Pragma("unroll")                                             \
                 for (int t = 0; t < DW_NT; t++) {                             \
@@ -279,44 +353,6 @@ __kernel void NAME(global const float *src, ulong src_off,                    \
         }                                                                     \
     }                                                                         \
 }
-/* The K taps of staged row lr into the accumulators. Stride 1: two
- * aligned loads and the shifted windows built from them in registers
- * (lane shifts, no unaligned loads); stride 2: .even of two loads per
- * tap. */
-#define DW_TAP(kx, V)                                                         \
-    if (kx < DWK) {                                                           \
-        const int kx_ = kx;                                                   \
-        float16 v = V;                                                        \
-        DW_R8(DW_USE_KX, kx_)                                                 \
-    }
-#define DW_USE_KX(r, kx)                                                      \
-    if (t - r * DWS >= 0 && t - r * DWS < DWK)                                \
-        acc##r = fma((float16)wrow[(t - r * DWS) * DWK + kx], v, acc##r);
-/* lanes sh .. sh + 15 of the 32-lane (a, z) */
-#define DW_SHIFT(a, z, sh)                                                    \
-    shuffle2(a, z, (uint16)(sh, sh + 1, sh + 2, sh + 3, sh + 4, sh + 5,       \
-                            sh + 6, sh + 7, sh + 8, sh + 9, sh + 10, sh + 11, \
-                            sh + 12, sh + 13, sh + 14, sh + 15))
-#define DW_ROW_TAPS1(lr)                                                      \
-    {                                                                         \
-        float16 a = *(local const float16 *)(lr);                             \
-        float16 z = *(local const float16 *)((lr) + 16);                      \
-        DW_TAP(0, a)                                                          \
-        DW_TAP(1, DW_SHIFT(a, z, 1))                      \
-        DW_TAP(2, DW_SHIFT(a, z, 2))                      \
-        DW_TAP(3, DW_SHIFT(a, z, 3))                      \
-        DW_TAP(4, DW_SHIFT(a, z, 4))                      \
-        DW_TAP(5, DW_SHIFT(a, z, 5))                      \
-        DW_TAP(6, DW_SHIFT(a, z, 6))                      \
-    }
-#define DW_LLOAD2(p) (float16)(vload16(0, p).even, vload16(0, (p) + 16).even)
-#define DW_ROW_TAPS2(lr)                                                      \
-    {                                                                         \
-        DW_TAP(0, DW_LLOAD2((lr) + 0)) DW_TAP(1, DW_LLOAD2((lr) + 1))         \
-        DW_TAP(2, DW_LLOAD2((lr) + 2)) DW_TAP(3, DW_LLOAD2((lr) + 3))         \
-        DW_TAP(4, DW_LLOAD2((lr) + 4)) DW_TAP(5, DW_LLOAD2((lr) + 5))         \
-        DW_TAP(6, DW_LLOAD2((lr) + 6))                                        \
-    }
 
 #define DWK 3
 #define DWS 1
