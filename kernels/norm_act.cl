@@ -6,19 +6,19 @@
 
 /* x is (N, C, inner) with sample b at in_off + b * in_bstride, out likewise;
  * out = act((x - mean[c]) * w[c] / sqrt(var[c] + eps) + bias[c]).
- * Global size (ceil(inner / 16), C, N): 16 consecutive floats of one channel
- * row per work-item. */
+ * Global size (>= ceil(inner / 16), >= C, N), padded to the local size:
+ * 16 consecutive floats of one channel row per work-item. */
 kernel void cd_batchnorm_act(global float *out, ulong out_off,
                              ulong out_bstride, global const float *in,
                              ulong in_off, ulong in_bstride,
                              global const float *wp, ulong w_off, ulong b_off,
-                             ulong m_off, ulong v_off, uint inner, float eps,
-                             int act, float alpha, float beta)
+                             ulong m_off, ulong v_off, uint C, uint inner,
+                             float eps, int act, float alpha, float beta)
 {
     uint j = (uint)get_global_id(0) * 16u;
     uint c = (uint)get_global_id(1);
     ulong n = get_global_id(2);
-    if (j >= inner)
+    if (j >= inner || c >= C)
         return;
     float s = wp[w_off + c] / sqrt(wp[v_off + c] + eps);
     float m = wp[m_off + c], t = wp[b_off + c];

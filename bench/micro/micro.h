@@ -40,7 +40,7 @@ static inline double cd_micro_time(const struct cd_harness_case *c, int reps)
 {
     struct cd_err err = { 0 };
     struct cd_backend *be = cd_harness_cl();
-    struct cd_tref in[8];
+    struct cd_tref in[8] = { 0 };
     struct cd_exec_node e = { .name = "bench", .op = c->op, .a = &c->a,
                               .n_in = c->n_in, .in = in };
     struct cd_shape out = { 0 };

@@ -75,6 +75,8 @@ static int run_axis(struct cd_cl_backend *be, const struct cd_exec_node *e,
     return cd_cl_enqueue(be, k, rows ? 1 : 2, gws, NULL, kn, err);
 }
 
+#define NORM_ACT_GROUP 64
+
 /* Batchnorm with its fused activation (a->act) in one pass; input and
  * output may be strided channel prefixes (cd_tref.bstride, pass_concat.c).
  * Kernel cd_batchnorm_act in kernels/norm_act.cl. */
@@ -101,22 +103,29 @@ CD_CL_FN(batchnorm)
     cl_ulong os = cd_tref_bstride(&e->out), is = cd_tref_bstride(&e->in[0]);
     cl_ulong wo = e->w[0].off, bo = e->w[1].off, mo = e->w[2].off,
              vo = e->w[3].off;
-    cl_uint inner = (cl_uint)v.inner;
+    cl_uint inner = (cl_uint)v.inner, c = (cl_uint)v.len;
     cl_float eps = e->a->eps, alpha = e->a->act_alpha, beta = e->a->act_beta;
     cl_int act = e->a->act;
     const struct cd_cl_arg args[] = {
         CD_CL_ARG(be->arena), CD_CL_ARG(oo), CD_CL_ARG(os),
         CD_CL_ARG(be->arena), CD_CL_ARG(io), CD_CL_ARG(is),
         CD_CL_ARG(be->wpool), CD_CL_ARG(wo), CD_CL_ARG(bo), CD_CL_ARG(mo),
-        CD_CL_ARG(vo), CD_CL_ARG(inner), CD_CL_ARG(eps), CD_CL_ARG(act),
+        CD_CL_ARG(vo), CD_CL_ARG(c), CD_CL_ARG(inner), CD_CL_ARG(eps),
+        CD_CL_ARG(act),
         CD_CL_ARG(alpha), CD_CL_ARG(beta),
     };
     if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_batchnorm_act",
                        err))
         return CD_EDEVICE;
-    size_t gws[3] = { (size_t)((v.inner + 15) / 16), (size_t)v.len,
-                      (size_t)batch };
-    return cd_cl_enqueue(be, k, 3, gws, NULL, "cd_batchnorm_act", err);
+    /* Work-groups of NORM_ACT_GROUP items: along a row, then across
+     * channels when rows are short (7x7: 4 items per row, 16 rows). */
+    size_t items = (size_t)((v.inner + 15) / 16);
+    size_t l0 = items < NORM_ACT_GROUP ? items : NORM_ACT_GROUP;
+    size_t l1 = NORM_ACT_GROUP / l0;
+    size_t lws[3] = { l0, l1, 1 };
+    size_t gws[3] = { (items + l0 - 1) / l0 * l0,
+                      ((size_t)v.len + l1 - 1) / l1 * l1, (size_t)batch };
+    return cd_cl_enqueue(be, k, 3, gws, lws, "cd_batchnorm_act", err);
 }
 
 CD_CL_FN(layernorm)

@@ -370,6 +370,7 @@ int cd_runner_value_ref(const struct cd_runner *r, const char *name,
         return cd_err_set(err, CD_EINVAL, "value \"%s\" has no storage", name);
     out->shape = val->shape;
     out->off = r->val_off[v];
+    out->bstride = 0; /* kept values are never strided views (pass_concat.c) */
     return CD_OK;
 }
 
