@@ -161,10 +161,9 @@ __kernel void cd_wino_in(global const float *src, ulong src_off,
     }
 }
 
-/* Tile-vector lists (NT = 1..3) and channel lists (NK = 8, 16). */
+/* Tile-vector lists (NT = 1, 2) and channel lists (NK = 8, 16). */
 #define WG_T1(X, A) X(0, A)
 #define WG_T2(X, A) X(0, A) X(1, A)
-#define WG_T3(X, A) X(0, A) X(1, A) X(2, A)
 #define WG_K8(Y, q) Y(0, q) Y(1, q) Y(2, q) Y(3, q) Y(4, q) Y(5, q) Y(6, q)   \
     Y(7, q)
 #define WG_K16(Y, q) WG_K8(Y, q) Y(8, q) Y(9, q) Y(10, q) Y(11, q) Y(12, q)   \
@@ -211,7 +210,6 @@ __kernel void NAME(global const float *v, global const float *u,             \
 
 WG_GEMM_KERNEL(cd_wino_gemm16x16, 1, WG_T1, 16, WG_K16)
 WG_GEMM_KERNEL(cd_wino_gemm32x8, 2, WG_T2, 8, WG_K8)
-WG_GEMM_KERNEL(cd_wino_gemm48x8, 3, WG_T3, 8, WG_K8)
 
 /* Y = A^T M A for every tile of output channel k of sample n, 16 tiles
  * of a tile row (lanes) at a time, then act(Y + bias + residual) into dst

@@ -80,6 +80,10 @@ static const struct vspec specs[] = {
     /* unpadded 3x3 (valid conv), odd sizes, 80 tiles per row (several
      * 16-tile blocks), K = 70 (a partial channel vector past 4 blocks) */
     { 2, 5, 70, 1, { 11, 322 }, { 3, 3 }, .act = CD_ACT_SILU, .batch = 1 },
+    /* 56x57 at batch 2: Winograd in one pass per sample (its scratch per
+     * sample is over half its cache budget), 15 tiles per tile row */
+    { 2, 40, 24, 1, { 56, 57 }, { 3, 3 }, .pb = { 1, 1 }, .pe = { 1, 1 },
+      .bias = 1, .act = CD_ACT_RELU, .residual = 1, .batch = 2 },
     /* asymmetric padding 2/0 on a 3x3, batch 3 */
     { 2, 9, 20, 1, { 10, 9 }, { 3, 3 }, .pb = { 2, 0 }, .pe = { 0, 2 },
       .residual = 1, .batch = 3 },

@@ -103,9 +103,8 @@ static struct cd_conv_plans *plans_of(struct cd_cl_backend *be)
  * output channels per group (7 x 4 vectors when there are 64+ channels to
  * fill them, 14 x 2 below), the x-vectorised tile kernel few-channel
  * inputs such as RGB stems and layers with fewer than 16 output channels. */
-int cd_conv_select_heuristic(const struct cd_cl_conv_geo *g, int batch)
+static int heuristic_direct(const struct cd_cl_conv_geo *g)
 {
-    (void)batch;
     int cog = g->cout / g->groups, cig = g->cin / g->groups;
     bool pw = cd_cl_conv_pointwise(g);
     int fallback = pw ? CD_CONV_GEMM : CD_CONV_TILE;
@@ -114,6 +113,20 @@ int cd_conv_select_heuristic(const struct cd_cl_conv_geo *g, int batch)
         return cd_cl_conv_variant_ok(g, fallback) ? fallback : CD_CONV_TILE;
     int v = cog > 32 ? CD_CONV_PK7X4 : CD_CONV_PK14X2;
     return cd_cl_conv_variant_ok(g, v) ? v : fallback;
+}
+
+/* Winograd beats them on 3x3 stride-1 layers with 32+ input and 64+
+ * output channels once there are 16+ 4x4 output tiles in the batch (resnet
+ * 56x56 .. 14x14 at batch 1, 7x7 from batch 4); with fewer, the tile
+ * padding and the 4x larger transformed weights cost more than it saves,
+ * and with 32 output channels (densenet) its transforms dominate. */
+int cd_conv_select_heuristic(const struct cd_cl_conv_geo *g, int batch)
+{
+    long tiles = (long)batch * ((g->out[1] + 3) / 4) * ((g->out[2] + 3) / 4);
+    if (cd_cl_conv_wino_ok(g) && g->cin >= 32 && g->cout >= 64 &&
+        tiles >= 16)
+        return CD_CONV_WINO16X16;
+    return heuristic_direct(g);
 }
 
 /* ---- tuning cache file: one line per result ----------------------------
@@ -376,7 +389,7 @@ static int run_plan(struct cd_cl_backend *be, struct plan *pl,
         size_t need = cd_cl_conv_wino_scratch_floats(g, v, batch);
         ensure_pad(be, need);
         if (ps->pad_floats < need) /* no memory for V and M */
-            v = cd_conv_select_heuristic(g, batch);
+            v = heuristic_direct(g);
         else if ((rc = ensure_wino(be, pl, e, err)) != CD_OK)
             return rc;
         else {

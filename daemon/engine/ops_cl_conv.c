@@ -236,7 +236,7 @@ static const char *const variant_names[CD_CONV_VARIANT_COUNT] = {
     [CD_CONV_PK14X2] = "pk14x2", [CD_CONV_PK7X4] = "pk7x4",
     [CD_CONV_PK8X3] = "pk8x3", [CD_CONV_PK16X1] = "pk16x1",
     [CD_CONV_PK12X2] = "pk12x2", [CD_CONV_GEMM32] = "gemm32",
-    [CD_CONV_WINO7X4] = "wino7x4", [CD_CONV_WINO14X2] = "wino14x2",
+    [CD_CONV_WINO16X16] = "wino16x16", [CD_CONV_WINO32X8] = "wino32x8",
 };
 
 const char *cd_conv_variant_name(int v)

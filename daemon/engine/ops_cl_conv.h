@@ -33,7 +33,7 @@ struct cd_cl_conv_epi {
  * packed-weight kernels of kernels/conv_pk.cl, P positions x NV vectors of
  * 16 output channels (stride 1 or 2 along both axes where the kernel
  * exists). WINO*: Winograd F(4x4, 3x3) (ops_cl_conv_winograd.c), its
- * 36 GEMMs P tiles x NV vectors of 16 output channels per work-item
+ * 36 GEMMs P tiles (vectors of 16) x NK output channels per work-item
  * (3x3, stride 1, dilation 1, groups 1 only). */
 enum cd_conv_variant {
     CD_CONV_TILE,
@@ -44,8 +44,8 @@ enum cd_conv_variant {
     CD_CONV_PK16X1,
     CD_CONV_PK12X2,
     CD_CONV_GEMM32,
-    CD_CONV_WINO7X4,
-    CD_CONV_WINO14X2,
+    CD_CONV_WINO16X16,
+    CD_CONV_WINO32X8,
     CD_CONV_VARIANT_COUNT
 };
 

@@ -22,12 +22,10 @@ struct wg_info {
 static const struct wg_info *wg_of(int v)
 {
     static const struct wg_info w16 = { 1, 16, "cd_wino_gemm16x16" },
-                                w32 = { 2, 8, "cd_wino_gemm32x8" },
-                                w48 = { 3, 8, "cd_wino_gemm48x8" };
+                                w32 = { 2, 8, "cd_wino_gemm32x8" };
     switch (v) {
     case CD_CONV_WINO16X16: return &w16;
     case CD_CONV_WINO32X8: return &w32;
-    case CD_CONV_WINO48X8: return &w48;
     default: return NULL;
     }
 }
@@ -100,26 +98,46 @@ int cd_cl_conv_wino_pack(struct cd_cl_backend *be,
     return cd_cl_enqueue(be, k, 2, gws, NULL, "cd_wino_wt", err);
 }
 
+static size_t scratch_of(const struct cd_cl_conv_geo *g,
+                         const struct wg_info *w, int batch)
+{
+    struct wg_dims d = wg_dims(g, w, batch);
+    return (size_t)WG_POINTS * d.Tv * ((size_t)g->cin + d.nkb * 16);
+}
+
+/* Samples per pass: V and M of a whole batch of large maps are tens of MB,
+ * written and read back through memory (b8 ran each kernel 13-25x slower
+ * than b1), so large maps go through in chunks whose scratch stays in
+ * cache; unless U outweighs them (deep, narrow layers), as U is read once
+ * per pass. */
+#define WG_CHUNK_FLOATS ((size_t)1 << 20) /* 4 MB of V and M */
+static int chunk_of(const struct cd_cl_conv_geo *g, const struct wg_info *w,
+                    int batch)
+{
+    size_t one = scratch_of(g, w, 1);
+    if (2 * cd_cl_conv_wino_weight_floats(g) > scratch_of(g, w, batch))
+        return batch;
+    size_t nb = WG_CHUNK_FLOATS / one;
+    return nb < 1 ? 1 : nb > (size_t)batch ? batch : (int)nb;
+}
+
 size_t cd_cl_conv_wino_scratch_floats(const struct cd_cl_conv_geo *g, int v,
                                       int batch)
 {
     const struct wg_info *w = wg_of(v);
     if (!w || batch < 1 || !cd_cl_conv_wino_ok(g))
         return 0;
-    struct wg_dims d = wg_dims(g, w, batch);
-    return (size_t)WG_POINTS * d.Tv * ((size_t)g->cin + d.nkb * 16);
+    return scratch_of(g, w, chunk_of(g, w, batch));
 }
 
-static int enqueue_in(struct cd_cl_backend *be, const struct cd_exec_node *e,
-                      const struct cd_cl_conv_geo *g,
-                      const struct wg_dims *d, cl_mem scratch, int batch,
-                      struct cd_err *err)
+static int enqueue_in(struct cd_cl_backend *be, const struct cd_cl_conv_geo *g,
+                      const struct wg_dims *d, cl_ulong in_off,
+                      cl_mem scratch, int batch, struct cd_err *err)
 {
     const char *name = "cd_wino_in";
     cl_kernel k = cd_cl_kernel(be, name, err);
     if (!k)
         return err ? err->code : CD_EDEVICE;
-    cl_ulong in_off = e->in[0].off;
     const struct cd_cl_arg io[] = { CD_CL_ARG(be->arena), CD_CL_ARG(in_off),
                                     CD_CL_ARG(scratch) };
     const cl_int iv[] = { g->cin, g->in[1], g->in[2], g->p[1], g->p[2],
@@ -158,21 +176,21 @@ static int enqueue_gemm(struct cd_cl_backend *be,
     return cd_cl_enqueue(be, k, 3, gws, lws, w->gemm, err);
 }
 
-static int enqueue_out(struct cd_cl_backend *be, const struct cd_exec_node *e,
+static int enqueue_out(struct cd_cl_backend *be,
                        const struct cd_cl_conv_geo *g,
                        const struct cd_cl_conv_epi *p,
                        const struct wg_dims *d, cl_mem scratch,
-                       cl_ulong m_off, int batch, struct cd_err *err)
+                       cl_ulong m_off, cl_ulong out_off, cl_ulong res_off,
+                       int batch, struct cd_err *err)
 {
     const char *name = "cd_wino_out";
     cl_kernel k = cd_cl_kernel(be, name, err);
     if (!k)
         return err ? err->code : CD_EDEVICE;
-    cl_ulong out_off = e->out.off;
     const struct cd_cl_arg io[] = {
         CD_CL_ARG(scratch), CD_CL_ARG(m_off), CD_CL_ARG(be->wpool),
         CD_CL_ARG(p->b_off), CD_CL_ARG(p->has_bias), CD_CL_ARG(be->arena),
-        CD_CL_ARG(p->res_off), CD_CL_ARG(p->has_res), CD_CL_ARG(be->arena),
+        CD_CL_ARG(res_off), CD_CL_ARG(p->has_res), CD_CL_ARG(be->arena),
         CD_CL_ARG(out_off),
     };
     const cl_int iv[] = { g->cout, g->out[1], g->out[2], (cl_int)d->ntx,
@@ -205,15 +223,28 @@ int cd_cl_conv_wino_run(struct cd_cl_backend *be,
         return cd_err_set(err, CD_EINVAL, "%s: no Winograd weights or "
                           "scratch for conv variant %s", e->name,
                           cd_conv_variant_name(v));
-    struct wg_dims d = wg_dims(g, w, batch);
+    int nb = chunk_of(g, w, batch);
+    struct wg_dims d = wg_dims(g, w, nb);
     /* the kernels count tiles with 32-bit ints */
     if (d.Tv > INT32_MAX / 2)
         return cd_err_set(err, CD_ERANGE, "%s: too many Winograd tiles",
                           e->name);
     cl_ulong m_off = (cl_ulong)WG_POINTS * d.Tv * (cl_ulong)g->cin;
-    int rc;
-    if ((rc = enqueue_in(be, e, g, &d, bufs->pad, batch, err)) ||
-        (rc = enqueue_gemm(be, g, w, &d, bufs->wpk, bufs->pad, m_off, err)))
-        return rc;
-    return enqueue_out(be, e, g, p, &d, bufs->pad, m_off, batch, err);
+    cl_ulong in_n = (cl_ulong)g->cin * g->in[1] * g->in[2],
+             out_n = (cl_ulong)g->cout * g->out[1] * g->out[2];
+    int rc = CD_OK;
+    for (int s0 = 0; s0 < batch && rc == CD_OK; s0 += nb) {
+        int n = batch - s0 < nb ? batch - s0 : nb;
+        if (n < nb)
+            d = wg_dims(g, w, n);
+        cl_ulong in_off = e->in[0].off + (cl_ulong)s0 * in_n,
+                 out_off = e->out.off + (cl_ulong)s0 * out_n,
+                 res_off = p->res_off + (cl_ulong)s0 * out_n;
+        if (!(rc = enqueue_in(be, g, &d, in_off, bufs->pad, n, err)) &&
+            !(rc = enqueue_gemm(be, g, w, &d, bufs->wpk, bufs->pad, m_off,
+                                err)))
+            rc = enqueue_out(be, g, p, &d, bufs->pad, m_off, out_off,
+                             res_off, n, err);
+    }
+    return rc;
 }
