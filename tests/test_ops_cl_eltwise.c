@@ -146,10 +146,16 @@ END_TEST
 
 START_TEST(layernorm)
 {
+    /* the last four reach every path of the float16 kernels: channels
+     * with 64-column blocks, 16-column and single-column tails (inner 99,
+     * 64, 16 + 5); rows of 16-float chunks with a tail, several rows per
+     * work-item with a short last run (2501 and 7503 rows) */
     const struct cd_shape shapes[] = { shp(4, 1, 5, 7, 9), shp(4, 1, 6, 4, 8),
                                        shp(3, 1, 13, 37), shp(3, 1, 5, 64),
-                                       shp(2, 1, 19) };
-    for (int s = 0; s < 5; s++)
+                                       shp(2, 1, 19), shp(4, 1, 6, 9, 11),
+                                       shp(4, 1, 3, 8, 8), shp(3, 1, 7, 21),
+                                       shp(4, 1, 41, 61, 20) };
+    for (int s = 0; s < 9; s++)
         for (int axis = -1; axis <= 1; axis += 2)
             for (int wb = 0; wb < 4; wb++) {
                 struct cd_harness_case c = mk(CD_OP_LAYERNORM);

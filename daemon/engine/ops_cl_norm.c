@@ -128,6 +128,10 @@ CD_CL_FN(batchnorm)
     return cd_cl_enqueue(be, k, 3, gws, lws, "cd_batchnorm_act", err);
 }
 
+/* Work-items of cd_layernorm_rows: about this many, each a run of rows
+ * (both cores busy, few work-groups for POCL). */
+#define LAYERNORM_ROW_ITEMS 1024
+
 CD_CL_FN(layernorm)
 {
     struct view3 v;
@@ -142,16 +146,34 @@ CD_CL_FN(layernorm)
                           e->name, (long long)v.len);
     if (v.outer * v.len * v.inner == 0)
         return CD_OK;
+    bool rows = v.inner == 1;
+    const char *kn = rows ? "cd_layernorm_rows" : "cd_layernorm";
+    cl_kernel k = cd_cl_kernel(be, kn, err);
+    if (!k)
+        return CD_EDEVICE;
+    cl_ulong oo = e->out.off, io = e->in[0].off;
     cl_ulong wo = has_w ? e->w[0].off : 0, bo = has_b ? e->w[1].off : 0;
+    cl_uint outer = (cl_uint)v.outer, len = (cl_uint)v.len,
+            inner = (cl_uint)v.inner;
     cl_float eps = e->a->eps;
-    const struct cd_cl_arg weights[] = {
-        CD_CL_ARG(be->wpool), CD_CL_ARG(wo), CD_CL_ARG(bo), CD_CL_ARG(has_w),
-        CD_CL_ARG(has_b),
+    int64_t rpi = v.outer / LAYERNORM_ROW_ITEMS;
+    cl_uint per = (cl_uint)(rpi < 1 ? 1 : rpi);
+    const struct cd_cl_arg head[] = {
+        CD_CL_ARG(be->arena), CD_CL_ARG(oo), CD_CL_ARG(be->arena),
+        CD_CL_ARG(io), CD_CL_ARG(be->wpool), CD_CL_ARG(wo), CD_CL_ARG(bo),
+        CD_CL_ARG(has_w), CD_CL_ARG(has_b), CD_CL_ARG(outer), CD_CL_ARG(len),
     };
-    const struct cd_cl_arg tail[] = { CD_CL_ARG(eps) };
-    return run_axis(be, e, &v, "cd_layernorm_rows", "cd_layernorm", weights,
-                    CD_CL_NARGS(weights), tail, CD_CL_NARGS(tail), "layernorm",
-                    err);
+    const struct cd_cl_arg rows_tail[] = { CD_CL_ARG(eps), CD_CL_ARG(per) };
+    const struct cd_cl_arg cols_tail[] = { CD_CL_ARG(inner), CD_CL_ARG(eps) };
+    cl_uint nh = (cl_uint)CD_CL_NARGS(head);
+    if (cd_cl_set_args(k, 0, head, CD_CL_NARGS(head), kn, err) ||
+        cd_cl_set_args(k, nh, rows ? rows_tail : cols_tail, 2, kn, err))
+        return CD_EDEVICE;
+    size_t gws[2] = { rows ? (size_t)((v.outer + per - 1) / per)
+                           : (size_t)((v.inner + 63) / 64),
+                      (size_t)v.outer };
+    static const size_t lws[2] = { 1, 1 };
+    return cd_cl_enqueue(be, k, rows ? 1 : 2, gws, lws, kn, err);
 }
 
 CD_CL_FN(softmax)
