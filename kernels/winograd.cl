@@ -8,6 +8,7 @@
  *   cd_wino_wt   U = G g G^T, once at load,        U (36, nkb, C, 16)
  *   cd_wino_in   V = B^T d B per tile and channel, V (36, C, Tv)
  *   cd_wino_gemm M[xi] = U[xi]^T V[xi],            M (36, nkb * 16, Tv)
+ * (V and M points WG_PSTRIDE apart)
  *   cd_wino_out  Y = A^T M A + fused epilogue,     NCHW output
  * Tiles t = (n * nty + ty) * ntx + tx (ntx = ceil(OW / 4), nty = ceil(OH /
  * 4)), T of them, padded to Tv >= T + 16 (a multiple of the GEMM's tile
@@ -16,6 +17,12 @@
  * written with whole-vector accesses and the input and output rows with
  * vector loads and stores. Output channels in blocks of 16 (nkb = ceil(K
  * / 16)), zero filters past K. */
+
+/* Floats from one transform point's V or M block to the next, for blocks
+ * of n floats: rounded up to 4 KB plus one cache line, so that the 36
+ * point streams of a tile vector fall into different L1 sets (at a
+ * multiple of 4 KB they all hit one set: 56x56x64 blocks are 14 x 4 KB). */
+#define WG_PSTRIDE(n) ((((ulong)(n) + 1023) & ~(ulong)1023) + 16)
 
 /* r = B^T z for one 6-vector (rows of B^T: 4 0 -5 0 1 0 / 0 -4 -4 1 1 0 /
  * 0 4 -4 -1 1 0 / 0 -2 -1 2 1 0 / 0 2 -1 -2 1 0 / 0 4 0 -5 0 1). */
@@ -92,6 +99,25 @@ __kernel void cd_wino_wt(global const float *w, ulong w_off, global float *u,
 #define WG_SHIFT1(e) (uint16)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,  \
                               15, e)
 
+/* Lane l = row[ix + l], 0 outside [0, W): one vector load when inside,
+ * none when wholly outside, and for a window across an edge of a row of
+ * 16+ floats the 16 floats at that edge moved into place by one permute
+ * (no per-lane loads). */
+static inline float16 wg_load16(global const float *row, int ix, int W)
+{
+    if (ix >= 0 && ix + 16 <= W)
+        return vload16(0, row + ix);
+    if (ix >= W || ix + 16 <= 0)
+        return (float16)0.0f;
+    if (W < 16)
+        return cd_gather16(row, ix, 1, W);
+    int16 x = ix + CD_LANES16;
+    int base = ix < 0 ? 0 : W - 16;
+    float16 v = shuffle(vload16(0, row + base),
+                        convert_uint16(clamp(x - base, 0, 15)));
+    return select((float16)0.0f, v, x >= 0 && x < W);
+}
+
 /* One input row of 16 consecutive tiles: from the 80 floats r0 .. r4
  * starting at the first tile's window, z[j] lane l = element 4 l + j. */
 static inline void wg_cols(float16 r0, float16 r1, float16 r2, float16 r3,
@@ -121,19 +147,21 @@ __kernel void cd_wino_in(global const float *src, ulong src_off,
     if (c >= C)
         return;
     global const float *plane = src + src_off + ((ulong)n * C + c) * H * W;
-    ulong xs = (ulong)C * Tv;
+    ulong xs = WG_PSTRIDE((ulong)C * Tv);
     global float *vc = v + (ulong)c * Tv;
     for (int ty = 0; ty < nty; ty++) {
         for (int tx0 = 0; tx0 < ntx; tx0 += 16) {
             int x0 = 4 * tx0 - px;
             float16 t[6][6];
+#pragma unroll
             for (int i = 0; i < 6; i++) {
                 int y = 4 * ty - py + i;
                 float16 z[6], r[5];
                 if (y >= 0 && y < H) {
                     global const float *row = plane + (ulong)y * W;
+#pragma unroll
                     for (int q = 0; q < 5; q++)
-                        r[q] = cd_sload16(row, x0 + 16 * q, 1, W);
+                        r[q] = wg_load16(row, x0 + 16 * q, W);
                 } else {
                     for (int q = 0; q < 5; q++)
                         r[q] = (float16)0.0f;
@@ -145,10 +173,12 @@ __kernel void cd_wino_in(global const float *src, ulong src_off,
             /* whole vectors while they end inside this sample's tiles */
             int nl = (nty - ty) * ntx - tx0 >= 16 ? 16 : min(16, ntx - tx0);
             global float *vt = vc + ((ulong)n * nty + ty) * ntx + tx0;
+#pragma unroll
             for (int j = 0; j < 6; j++) {
                 float16 r[6];
                 WG_BT(t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j],
                       r[0], r[1], r[2], r[3], r[4], r[5])
+#pragma unroll
                 for (int a = 0; a < 6; a++) {
                     global float *o = vt + (ulong)(a * 6 + j) * xs;
                     if (nl == 16)
@@ -194,7 +224,7 @@ __kernel void NAME(global const float *v, global const float *u,             \
         xi = get_global_id(2);                                                \
     if (t0 >= Tg || k0 >= nkb * 16)                                           \
         return;                                                               \
-    global const float *vp = v + (ulong)xi * C * Tv + t0;                     \
+    global const float *vp = v + (ulong)xi * WG_PSTRIDE((ulong)C * Tv) + t0;  \
     global const float *up = u + (((ulong)xi * nkb + k0 / 16) * C) * 16 +    \
                              k0 % 16;                                         \
     TL(WG_DECL, KL)                                                           \
@@ -204,7 +234,9 @@ __kernel void NAME(global const float *v, global const float *u,             \
         vp += Tv;                                                             \
         up += 16;                                                             \
     }                                                                         \
-    global float *mp = m + m_off + ((ulong)xi * nkb * 16 + k0) * Tv + t0;     \
+    global float *mp = m + m_off +                                            \
+                       (ulong)xi * WG_PSTRIDE((ulong)nkb * 16 * Tv) +         \
+                       (ulong)k0 * Tv + t0;                                   \
     TL(WG_ST, KL)                                                             \
 }
 
@@ -226,7 +258,7 @@ __kernel void cd_wino_out(global const float *m, ulong m_off,
     int k = get_global_id(0), n = get_global_id(1);
     if (k >= K)
         return;
-    ulong xs = (ulong)Kp * Tv;
+    ulong xs = WG_PSTRIDE((ulong)Kp * Tv);
     float bias = has_bias ? wp[b_off + k] : 0.0f;
     ulong o = ((ulong)n * K + k) * OH * OW;
     global const float *mk = m + m_off + (ulong)k * Tv;
@@ -234,6 +266,7 @@ __kernel void cd_wino_out(global const float *m, ulong m_off,
         for (int tx0 = 0; tx0 < ntx; tx0 += 16) {
             global const float *mp = mk + ((ulong)n * nty + ty) * ntx + tx0;
             float16 s[6][4];
+#pragma unroll
             for (int i = 0; i < 6; i++) {
                 global const float *mr = mp + (ulong)(i * 6) * xs;
                 float16 z0 = vload16(0, mr), z1 = vload16(0, mr + xs),
@@ -245,10 +278,12 @@ __kernel void cd_wino_out(global const float *m, ulong m_off,
                       s[i][3])
             }
             float16 y[4][4]; /* [output row][column within the tile] */
+#pragma unroll
             for (int j = 0; j < 4; j++)
                 WG_AT(s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j],
                       y[0][j], y[1][j], y[2][j], y[3][j])
             int cnt = min(64, OW - 4 * tx0);
+#pragma unroll
             for (int i = 0; i < 4; i++) {
                 int oy = 4 * ty + i;
                 if (oy >= OH)
@@ -269,7 +304,7 @@ __kernel void cd_wino_out(global const float *m, ulong m_off,
                     float16 r = zq[q] + bias;
                     if (has_res)
                         r += nq == 16 ? vload16(q, rp)
-                                      : cd_gather16(rp + 16 * q, 0, 1, nq);
+                                      : wg_load16(rp, 16 * q, cnt);
                     r = cd_act16(r, act, alpha, beta);
                     if (nq == 16)
                         vstore16(r, q, dp);

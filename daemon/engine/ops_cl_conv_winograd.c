@@ -98,11 +98,19 @@ int cd_cl_conv_wino_pack(struct cd_cl_backend *be,
     return cd_cl_enqueue(be, k, 2, gws, NULL, "cd_wino_wt", err);
 }
 
+/* Floats from one point's V or M block (n floats) to the next: the
+ * kernels' WG_PSTRIDE (4 KB multiple + one cache line). */
+static size_t pstride(size_t n)
+{
+    return ((n + 1023) & ~(size_t)1023) + 16;
+}
+
 static size_t scratch_of(const struct cd_cl_conv_geo *g,
                          const struct wg_info *w, int batch)
 {
     struct wg_dims d = wg_dims(g, w, batch);
-    return (size_t)WG_POINTS * d.Tv * ((size_t)g->cin + d.nkb * 16);
+    return (size_t)WG_POINTS * (pstride(d.Tv * (size_t)g->cin) +
+                                pstride(d.Tv * d.nkb * 16));
 }
 
 /* Samples per pass: V and M of a whole batch of large maps are tens of MB,
@@ -229,7 +237,7 @@ int cd_cl_conv_wino_run(struct cd_cl_backend *be,
     if (d.Tv > INT32_MAX / 2)
         return cd_err_set(err, CD_ERANGE, "%s: too many Winograd tiles",
                           e->name);
-    cl_ulong m_off = (cl_ulong)WG_POINTS * d.Tv * (cl_ulong)g->cin;
+    cl_ulong m_off = (cl_ulong)WG_POINTS * pstride(d.Tv * (size_t)g->cin);
     cl_ulong in_n = (cl_ulong)g->cin * g->in[1] * g->in[2],
              out_n = (cl_ulong)g->cout * g->out[1] * g->out[2];
     int rc = CD_OK;
