@@ -1,7 +1,8 @@
 /* gemm.cl — register-tiled matrix products: cd_matmul (C = A B with A
  * broadcast as scalars and B loaded as float16 rows; 1x1 convolution and
- * matmul) and cd_linear / cd_linear_gemv (y = x W^T, both operands
- * contiguous along K, float16 partial sums). Fused epilogue act(acc + bias +
+ * matmul), cd_linear_gemv (y = x W^T for one row, float16 partial sums)
+ * and cd_linear_pk* (y = x W^T on W packed into 16-column panels, outer
+ * products). Fused epilogue act(acc + bias +
  * residual) via cd_act* from common.cl. Helpers are prefixed gemm_; nothing
  * here reads outside the matrices it is given. */
 
@@ -134,10 +135,10 @@ static inline float gemm_hsum(float16 v)
     return c.x + c.y;
 }
 
-/* y (rows x N) = x (rows x K) W^T, W (N x K): float16 partial sums along K,
- * reduced at the end. cd_linear: 4 rows x 4 outputs per work-item, gws =
- * (ceil(N/4), ceil(rows/4)); cd_linear_gemv: 1 row x 8 outputs, gws =
- * (ceil(N/8), rows). Rows/outputs past the end are clamped and not stored. */
+/* y (rows x N) = x (rows x K) W^T, W (N x K) as stored: cd_linear_gemv,
+ * 1 row x 8 outputs per work-item, float16 partial sums along K reduced at
+ * the end; gws = (ceil(N/8), rows). Outputs past the end are clamped and
+ * not stored. For a single row (a classifier head at batch 1). */
 #define GEMM_LIN_ARGS                                                         \
     global const float *x, ulong x_off, global const float *wp, ulong w_off,  \
         ulong b_off, int has_bias, global const float *res, ulong res_off,    \
@@ -163,46 +164,8 @@ static inline float gemm_hsum(float16 v)
 #define GEMM_XP(r) global const float *x##r = xb + (ulong)(r0 + min(r, rrem - 1)) * K;
 #define GEMM_WP(j) global const float *w##j = wb + (ulong)(o0 + min(j, orem - 1)) * K;
 /* LD(p) loads 16 floats of K from p + k (full or tail). */
-#define GEMM_LIN4_STEP(LD)                                                    \
-    {                                                                         \
-        float16 u0 = LD(x0), u1 = LD(x1), u2 = LD(x2), u3 = LD(x3), v;        \
-        v = LD(w0);                                                           \
-        a00 = fma(u0, v, a00); a10 = fma(u1, v, a10);                         \
-        a20 = fma(u2, v, a20); a30 = fma(u3, v, a30);                         \
-        v = LD(w1);                                                           \
-        a01 = fma(u0, v, a01); a11 = fma(u1, v, a11);                         \
-        a21 = fma(u2, v, a21); a31 = fma(u3, v, a31);                         \
-        v = LD(w2);                                                           \
-        a02 = fma(u0, v, a02); a12 = fma(u1, v, a12);                         \
-        a22 = fma(u2, v, a22); a32 = fma(u3, v, a32);                         \
-        v = LD(w3);                                                           \
-        a03 = fma(u0, v, a03); a13 = fma(u1, v, a13);                         \
-        a23 = fma(u2, v, a23); a33 = fma(u3, v, a33);                         \
-    }
 #define GEMM_LD_FULL(p) vload16(0, p + k)
 #define GEMM_LD_TAIL(p) cd_gather16(p + k, 0, 1, K - k)
-
-__kernel void cd_linear(GEMM_LIN_ARGS)
-{
-    GEMM_LIN_PROLOGUE(4, 4)
-    GEMM_XP(0) GEMM_XP(1) GEMM_XP(2) GEMM_XP(3)
-    GEMM_WP(0) GEMM_WP(1) GEMM_WP(2) GEMM_WP(3)
-    float16 a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f, a10 = 0.0f,
-            a11 = 0.0f, a12 = 0.0f, a13 = 0.0f, a20 = 0.0f, a21 = 0.0f,
-            a22 = 0.0f, a23 = 0.0f, a30 = 0.0f, a31 = 0.0f, a32 = 0.0f,
-            a33 = 0.0f;
-    int k = 0;
-    for (; k + 16 <= K; k += 16)
-        GEMM_LIN4_STEP(GEMM_LD_FULL)
-    if (k < K)
-        GEMM_LIN4_STEP(GEMM_LD_TAIL)
-    GEMM_LIN_OUT(0, 0, a00) GEMM_LIN_OUT(0, 1, a01) GEMM_LIN_OUT(0, 2, a02)
-    GEMM_LIN_OUT(0, 3, a03) GEMM_LIN_OUT(1, 0, a10) GEMM_LIN_OUT(1, 1, a11)
-    GEMM_LIN_OUT(1, 2, a12) GEMM_LIN_OUT(1, 3, a13) GEMM_LIN_OUT(2, 0, a20)
-    GEMM_LIN_OUT(2, 1, a21) GEMM_LIN_OUT(2, 2, a22) GEMM_LIN_OUT(2, 3, a23)
-    GEMM_LIN_OUT(3, 0, a30) GEMM_LIN_OUT(3, 1, a31) GEMM_LIN_OUT(3, 2, a32)
-    GEMM_LIN_OUT(3, 3, a33)
-}
 
 #define GEMM_GEMV_STEP(LD)                                                    \
     {                                                                         \
@@ -259,13 +222,9 @@ __kernel void cd_linear_pack16(global const float *w, ulong w_off,
         global float *dst, ulong dst_off, int rows, int K, int N, int act,    \
         float alpha, float beta
 /* Row lists X(i, A) and panel lists X(i, j). */
-#define LIN_R1(X, A) X(0, A)
-#define LIN_R2(X, A) X(0, A) X(1, A)
-#define LIN_R4(X, A) LIN_R2(X, A) X(2, A) X(3, A)
+#define LIN_R4(X, A) X(0, A) X(1, A) X(2, A) X(3, A)
 #define LIN_R6(X, A) LIN_R4(X, A) X(4, A) X(5, A)
 #define LIN_R8(X, A) LIN_R6(X, A) X(6, A) X(7, A)
-#define LIN_R12(X, A) LIN_R8(X, A) X(8, A) X(9, A) X(10, A) X(11, A)
-#define LIN_V1(X, i) X(i, 0)
 #define LIN_V2(X, i) X(i, 0) X(i, 1)
 #define LIN_V3(X, i) X(i, 0) X(i, 1) X(i, 2)
 #define LIN_V4(X, i) X(i, 0) X(i, 1) X(i, 2) X(i, 3)
@@ -322,9 +281,7 @@ __kernel void cd_linear_pack16(global const float *w, ulong w_off,
             }                                                                 \
         }                                                                     \
     }
-LIN_KERNEL(1, 4)
 LIN_KERNEL(4, 4)
 LIN_KERNEL(6, 4)
 LIN_KERNEL(8, 2)
 LIN_KERNEL(8, 3)
-LIN_KERNEL(12, 2)

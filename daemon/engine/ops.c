@@ -35,7 +35,7 @@ const struct cd_op_info cd_ops[CD_OP_COUNT] = {
     [CD_OP_LINEAR] = { .name = "linear", .n_in_min = 1, .n_in_max = 2,
                        .weights = { "weight", "bias?" }, .attrs = EPILOGUE,
                        .shape = cd_shape_linear, .ref = cd_ref_linear,
-                       .cl = cd_cl_linear, .kernel = "cd_linear" },
+                       .cl = cd_cl_linear, .kernel = "cd_linear_gemv" },
     [CD_OP_MATMUL] = { .name = "matmul", .n_in_min = 2, .n_in_max = 2,
                        .attrs = "", .shape = cd_shape_matmul,
                        .ref = cd_ref_matmul, .cl = cd_cl_matmul,

@@ -15,24 +15,19 @@
 /* Kernels index within the batched tensors with 32-bit ints. */
 #define MAX_ELEMS ((int64_t)INT32_MAX)
 
-/* Per variant: its kernel, rows x panels of 16 columns per work-item for
- * the packed ones (mr == 0: a dot-product kernel on W as stored, tile
- * rows x outputs). */
+/* Per variant: its kernel, and rows x panels of 16 columns per work-item
+ * for the packed ones (mr == 0: cd_linear_gemv, 1 row x 8 outputs). */
 struct lin_info {
     const char *name, *kernel;
-    int mr, nv;          /* packed: rows, 16-column panels */
-    int rt, ot;          /* dot product: rows, outputs */
+    int mr, nv;
 };
 
 static const struct lin_info lin_table[CD_LINEAR_VARIANT_COUNT] = {
-    [CD_LINEAR_GEMV] = { "gemv", "cd_linear_gemv", 0, 0, 1, 8 },
-    [CD_LINEAR_DOT4] = { "dot4", "cd_linear", 0, 0, 4, 4 },
-    [CD_LINEAR_PK1X4] = { "pk1x4", "cd_linear_pk1x4", 1, 4, 0, 0 },
-    [CD_LINEAR_PK4X4] = { "pk4x4", "cd_linear_pk4x4", 4, 4, 0, 0 },
-    [CD_LINEAR_PK6X4] = { "pk6x4", "cd_linear_pk6x4", 6, 4, 0, 0 },
-    [CD_LINEAR_PK8X2] = { "pk8x2", "cd_linear_pk8x2", 8, 2, 0, 0 },
-    [CD_LINEAR_PK8X3] = { "pk8x3", "cd_linear_pk8x3", 8, 3, 0, 0 },
-    [CD_LINEAR_PK12X2] = { "pk12x2", "cd_linear_pk12x2", 12, 2, 0, 0 },
+    [CD_LINEAR_GEMV] = { "gemv", "cd_linear_gemv", 0, 0 },
+    [CD_LINEAR_PK4X4] = { "pk4x4", "cd_linear_pk4x4", 4, 4 },
+    [CD_LINEAR_PK6X4] = { "pk6x4", "cd_linear_pk6x4", 6, 4 },
+    [CD_LINEAR_PK8X2] = { "pk8x2", "cd_linear_pk8x2", 8, 2 },
+    [CD_LINEAR_PK8X3] = { "pk8x3", "cd_linear_pk8x3", 8, 3 },
 };
 
 static size_t cdiv(size_t a, size_t b)
@@ -67,12 +62,36 @@ int cd_cl_linear_geo(const struct cd_exec_node *e, struct cd_cl_linear_geo *g,
     return CD_OK;
 }
 
+/* Outputs variant v computes for g at `rows` rows, tails included. */
+static double padded_outputs(const struct cd_cl_linear_geo *g, int v,
+                             int64_t rows)
+{
+    const struct lin_info *li = &lin_table[v];
+    size_t cols = cdiv(cdiv((size_t)g->n, 16), (size_t)li->nv) * 16 * li->nv;
+    return (double)cdiv((size_t)rows, (size_t)li->mr) * li->mr * (double)cols;
+}
+
+/* From bench/micro/bench_linear on this machine: one row is a gemv (as
+ * fast as a packed 1-row kernel and needs no packing); a few rows go 4 at a
+ * time; from 8 rows on, of 6 x 64, 8 x 48 and 8 x 32 tiles (equal within
+ * noise where they all fit) the one that computes the fewest padding
+ * outputs, e.g. 8 x 48 for convnext's 384 -> 96 (6 x 64 wastes a quarter)
+ * and for 1000 classes. */
 int cd_cl_linear_heuristic(const struct cd_cl_linear_geo *g, int batch)
 {
     int64_t rows = (int64_t)g->rows * (batch > 0 ? batch : 1);
-    if (rows < 4)
+    if (rows < 2)
         return CD_LINEAR_GEMV;
-    return CD_LINEAR_PK8X2;
+    if (rows < 8)
+        return CD_LINEAR_PK4X4;
+    static const int order[] = { CD_LINEAR_PK6X4, CD_LINEAR_PK8X3,
+                                 CD_LINEAR_PK8X2 };
+    int best = order[0];
+    for (int i = 1; i < 3; i++)
+        if (padded_outputs(g, order[i], rows) <
+            padded_outputs(g, best, rows))
+            best = order[i];
+    return best;
 }
 
 size_t cd_cl_linear_packed_floats(const struct cd_cl_linear_geo *g)
@@ -156,35 +175,27 @@ int cd_cl_linear_run_variant(struct cd_cl_backend *be,
     cl_ulong x_off = e->in[0].off, w_off = e->w[0].off, out_off = e->out.off;
     const cl_int iv[] = { (cl_int)rows, g->k, g->n, p.act };
     const struct cd_cl_arg ab[] = { CD_CL_ARG(p.alpha), CD_CL_ARG(p.beta) };
-    cl_uint na;
-    if (li->mr > 0) {
-        const struct cd_cl_arg io[] = {
-            CD_CL_ARG(be->arena), CD_CL_ARG(x_off), CD_CL_ARG(wpk),
-            CD_CL_ARG(be->wpool), CD_CL_ARG(p.b_off), CD_CL_ARG(p.has_bias),
-            CD_CL_ARG(be->arena), CD_CL_ARG(p.res_off), CD_CL_ARG(p.has_res),
-            CD_CL_ARG(be->arena), CD_CL_ARG(out_off),
-        };
-        na = (cl_uint)CD_CL_NARGS(io);
-        if (cd_cl_set_args(k, 0, io, CD_CL_NARGS(io), li->kernel, err))
-            return CD_EDEVICE;
-    } else {
-        const struct cd_cl_arg io[] = {
-            CD_CL_ARG(be->arena), CD_CL_ARG(x_off), CD_CL_ARG(be->wpool),
-            CD_CL_ARG(w_off), CD_CL_ARG(p.b_off), CD_CL_ARG(p.has_bias),
-            CD_CL_ARG(be->arena), CD_CL_ARG(p.res_off), CD_CL_ARG(p.has_res),
-            CD_CL_ARG(be->arena), CD_CL_ARG(out_off),
-        };
-        na = (cl_uint)CD_CL_NARGS(io);
-        if (cd_cl_set_args(k, 0, io, CD_CL_NARGS(io), li->kernel, err))
-            return CD_EDEVICE;
-    }
-    if (cd_cl_set_int_args(k, na, iv, CD_CL_NARGS(iv), li->kernel, err) ||
+    /* the packed kernels read W from wpk and the bias from the pool, the
+     * gemv both from the pool (W at w_off) */
+    bool pk = li->mr > 0;
+    const struct cd_cl_arg io[] = {
+        CD_CL_ARG(be->arena), CD_CL_ARG(x_off),
+        pk ? (struct cd_cl_arg)CD_CL_ARG(wpk)
+           : (struct cd_cl_arg)CD_CL_ARG(be->wpool),
+        pk ? (struct cd_cl_arg)CD_CL_ARG(be->wpool)
+           : (struct cd_cl_arg)CD_CL_ARG(w_off),
+        CD_CL_ARG(p.b_off), CD_CL_ARG(p.has_bias),
+        CD_CL_ARG(be->arena), CD_CL_ARG(p.res_off), CD_CL_ARG(p.has_res),
+        CD_CL_ARG(be->arena), CD_CL_ARG(out_off),
+    };
+    cl_uint na = (cl_uint)CD_CL_NARGS(io);
+    if (cd_cl_set_args(k, 0, io, CD_CL_NARGS(io), li->kernel, err) ||
+        cd_cl_set_int_args(k, na, iv, CD_CL_NARGS(iv), li->kernel, err) ||
         cd_cl_set_args(k, na + (cl_uint)CD_CL_NARGS(iv), ab, CD_CL_NARGS(ab),
                        li->kernel, err))
         return CD_EDEVICE;
-    if (li->mr == 0) {
-        size_t gws[2] = { cdiv((size_t)g->n, (size_t)li->ot),
-                          cdiv((size_t)rows, (size_t)li->rt) };
+    if (!pk) {
+        size_t gws[2] = { cdiv((size_t)g->n, 8), (size_t)rows };
         return cd_cl_enqueue(be, k, 2, gws, NULL, li->kernel, err);
     }
     size_t tiles = cdiv(cdiv((size_t)g->n, 16), (size_t)li->nv),

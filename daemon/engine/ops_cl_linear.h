@@ -14,19 +14,16 @@ struct cd_cl_linear_geo {
     int rows, k, n;
 };
 
-/* Kernel variants of linear (kernels/gemm.cl). GEMV / DOT4: cd_linear_gemv
- * (1 row x 8 outputs) and cd_linear (4 x 4), dot products along K on W as
- * stored. PK<MR>X<NV>: cd_linear_pk<MR>x<NV>, MR rows x NV panels of 16
- * columns as outer products on W packed by cd_cl_linear_pack. */
+/* Kernel variants of linear (kernels/gemm.cl). GEMV: cd_linear_gemv, 1 row
+ * x 8 outputs, dot products along K on W as stored. PK<MR>X<NV>:
+ * cd_linear_pk<MR>x<NV>, MR rows x NV panels of 16 columns as outer
+ * products on W packed by cd_cl_linear_pack. */
 enum cd_linear_variant {
     CD_LINEAR_GEMV,
-    CD_LINEAR_DOT4,
-    CD_LINEAR_PK1X4,
     CD_LINEAR_PK4X4,
     CD_LINEAR_PK6X4,
     CD_LINEAR_PK8X2,
     CD_LINEAR_PK8X3,
-    CD_LINEAR_PK12X2,
     CD_LINEAR_VARIANT_COUNT
 };
 
