@@ -103,42 +103,62 @@ inline float8 elt_bin8(float8 a, float8 b, int op)
     }
 }
 
-/* out[i] = a[i] (op) b[(i / inner) % mid] over n floats, or b (op) a[i] when
- * rev; mid == 0 means b is the constant bs. Covers same-shape operands
- * (inner 1, mid n), per-channel (inner H*W, mid C), last-dim (inner 1, mid C)
- * and scalars. Global size ceil(n / 8). */
-kernel void cd_binary(global float *out, ulong out_off,
-                           global const float *a, ulong a_off,
-                           global const float *b, ulong b_off,
-                           uint n, uint inner, uint mid, float bs, int op,
-                           int rev)
+inline float16 elt_bin16(float16 a, float16 b, int op)
 {
-    uint i = (uint)get_global_id(0) * 8u;
-    global float *o = out + out_off;
-    global const float *x = a + a_off;
-    global const float *y = b + b_off;
-    if (i + 8u <= n) {
-        float8 av = vload8(0, x + i), bv;
-        if (mid == 0u) {
-            bv = (float8)bs;
-        } else if (inner % 8u == 0u || mid == 1u) {
-            bv = (float8)y[(i / inner) % mid];
-        } else if (inner == 1u && (mid == n || mid % 8u == 0u)) {
-            bv = vload8(0, y + i % mid);
-        } else {
-            float t[8];
-            for (uint k = 0; k < 8u; k++)
-                t[k] = y[((i + k) / inner) % mid];
-            bv = vload8(0, t);
-        }
-        vstore8(rev ? elt_bin8(bv, av, op) : elt_bin8(av, bv, op), 0, o + i);
-        return;
-    }
-    for (; i < n; i++) {
-        float bb = mid == 0u ? bs : y[(i / inner) % mid];
-        o[i] = rev ? elt_bin(bb, x[i], op) : elt_bin(x[i], bb, op);
+    switch (op) {
+    case ELT_ADD: return a + b;
+    case ELT_SUB: return a - b;
+    case ELT_MUL: return a * b;
+    default: return a / b;
     }
 }
+
+/* a is a full-size operand viewed as (rows, len); out = a (op) b, or
+ * b (op) a when rev, where b by bmode is: 0 the constant bs; 1 full size
+ * like a; 2 one value per row, b[r % mid]; 3 one row of len values shared
+ * by every row (last-dim broadcast). Each work-item covers rpi rows times
+ * chunk columns (a multiple of 16) as float16, the row's tail one by one.
+ * Global size (ceil(len / chunk), ceil(rows / rpi)), one work-item per
+ * work-group. */
+#define ELT_ROW_LOOP(BV, BS)                                                  \
+    for (; j + 16u <= e; j += 16u) {                                          \
+        float16 av = vload16(0, x + j), bv = BV;                              \
+        vstore16(rev ? elt_bin16(bv, av, op) : elt_bin16(av, bv, op), 0,      \
+                 o + j);                                                      \
+    }                                                                         \
+    for (; j < e; j++) {                                                      \
+        float bb = BS;                                                        \
+        o[j] = rev ? elt_bin(bb, x[j], op) : elt_bin(x[j], bb, op);           \
+    }
+kernel void cd_binary(global float *out, ulong out_off,
+                      global const float *a, ulong a_off,
+                      global const float *b, ulong b_off, uint rows,
+                      uint len, uint chunk, uint rpi, uint mid, float bs,
+                      int bmode, int op, int rev)
+{
+    uint s = (uint)get_global_id(0) * chunk;
+    uint r0 = (uint)get_global_id(1) * rpi;
+    if (s >= len || r0 >= rows)
+        return;
+    uint e = min(s + chunk, len), r1 = min(r0 + rpi, rows);
+    for (uint r = r0; r < r1; r++) {
+        ulong base = (ulong)r * len;
+        global const float *x = a + a_off + base;
+        global float *o = out + out_off + base;
+        uint j = s;
+        if (bmode == 1) {
+            global const float *y = b + b_off + base;
+            ELT_ROW_LOOP(vload16(0, y + j), y[j])
+        } else if (bmode == 3) {
+            global const float *y = b + b_off;
+            ELT_ROW_LOOP(vload16(0, y + j), y[j])
+        } else {
+            float c = bmode == 0 ? bs : b[b_off + r % mid];
+            ELT_ROW_LOOP((float16)c, c)
+        }
+    }
+}
+#undef ELT_ROW_LOOP
 
 /* General broadcasting over collapsed dims: dims is the output shape
  * right-aligned in 8 slots (slot 7 innermost, unused slots 1), sa/sb the

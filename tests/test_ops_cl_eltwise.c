@@ -108,6 +108,11 @@ START_TEST(binary_inputs)
     bin_case(TWO_INPUTS, shp(4, 1, 5, 1, 9), shp(4, 1, 1, 7, 1), 0,
              "both broadcast");
     bin_case(TWO_INPUTS, shp(3, 1, 13, 24), shp(3, 1, 1, 24), 0, "rows");
+    /* cd_binary work-items of several chunks and several rows, tails */
+    bin_case(TWO_INPUTS, shp(4, 1, 48, 40, 41), shp(4, 1, 48, 40, 41), 0,
+             "same large");
+    bin_case(TWO_INPUTS, shp(4, 1, 300, 7, 7), shp(4, 1, 300, 1, 1), 0,
+             "nc11 7x7 many rows");
 }
 END_TEST
 
@@ -125,6 +130,15 @@ START_TEST(binary_weight_scalar)
         bin_case(WEIGHT, shp(3, 1, 5, 9), shp(3, 1, 5, 9), rev, "w full");
         bin_case(SCALAR, shp(4, 1, 3, 5, 7), shp(0), rev, "scalar");
         bin_case(SCALAR, shp(2, 1, 16), shp(0), rev, "scalar16");
+        /* convnext's layer scale (C, 1, 1) on 7x7 and 14x14 rows, several
+         * rows per work-item; channels-last (C) broadcast; large scalar */
+        bin_case(WEIGHT, shp(4, 1, 768, 7, 7), shp(3, 768, 1, 1), rev,
+                 "w c11 7x7");
+        bin_case(WEIGHT, shp(4, 1, 96, 14, 14), shp(3, 96, 1, 1), rev,
+                 "w c11 14x14");
+        bin_case(WEIGHT, shp(4, 1, 40, 60, 96), shp(1, 96), rev,
+                 "w nhwc last many rows");
+        bin_case(SCALAR, shp(4, 1, 30, 33, 35), shp(0), rev, "scalar large");
     }
 }
 END_TEST

@@ -96,6 +96,13 @@ static const struct pspec fixed[] = {
     { MAXP, 2, 2, { 1, 2 }, { 1, 2 }, { 1, 2 }, .batch = 2 },
     { MAXP, 1, 3, { 100 }, { 3 }, { 2 }, .pb = { 1 }, .pe = { 1 },
       .batch = 2 },
+    /* over 4096 output rows: several rows per work-item (rpi 3, a short
+     * last run), the 3x3/s2 kernel's row reuse */
+    { MAXP, 2, 128, { 40, 40 }, { 3, 3 }, { 2, 2 }, .pb = { 1, 1 },
+      .pe = { 1, 1 }, .batch = 3 },
+    { MAXP, 2, 128, { 41, 38 }, { 3, 3 }, { 2, 2 }, .ceil_mode = 1,
+      .batch = 3 },
+    { AVGP, 2, 96, { 48, 40 }, { 2, 2 }, { 2, 2 }, .batch = 3 },
     { AVGP, 1, 3, { 100 }, { 3 }, { 1 }, .pb = { 1 }, .pe = { 1 },
       .count_include_pad = 1, .batch = 2 },
 };

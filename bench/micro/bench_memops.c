@@ -1,9 +1,10 @@
 /* bench_memops.c — GB/s of the memory-bound "other" ops on the OpenCL
  * device at the shapes of resnet18, densenet121 and convnext_tiny (batch
- * 8): max/avg pooling, global average pooling, permute (NCHW <-> NHWC) and
- * layernorm over channels or the last dim. Bytes = input read once + output
+ * 8): max/avg pooling, global average pooling, permute (NCHW <-> NHWC),
+ * layernorm over channels or the last dim, and add/mul (same shape, and
+ * convnext's (C, 1, 1) layer scale). Bytes = input read once + output
  * written once (what a single pass must move); median and best of 25
- * runs. Optional argument: only the cases whose name contains it. Prints
+ * runs, and CPU time per run (steadier on a shared machine). Optional argument: only the cases whose name contains it. Prints
  * one line per case; never judges: compare two builds side by side. */
 #include "micro.h"
 
@@ -69,6 +70,24 @@ static void layernorm_case(struct cd_harness_case *hc, const int64_t *dims,
 
 static const char *only;
 
+/* a (op) b: b the same shape as a (two inputs) or a (C, 1, 1) weight. */
+static void binary_case(struct cd_harness_case *hc, enum cd_op op,
+                        const int64_t *dims, int per_channel, int batch)
+{
+    memset(hc, 0, sizeof *hc);
+    hc->op = op;
+    cd_attrs_default(&hc->a, op);
+    hc->batch = batch;
+    hc->in[0] = cd_shape_make(4, dims);
+    if (per_channel) {
+        hc->n_in = 1;
+        hc->w[0] = cd_shape_make(3, (int64_t[]){ dims[1], 1, 1 });
+    } else {
+        hc->n_in = 2;
+        hc->in[1] = hc->in[0];
+    }
+}
+
 static int report(const char *what, const struct cd_harness_case *hc,
                   double out_floats)
 {
@@ -77,11 +96,12 @@ static int report(const char *what, const struct cd_harness_case *hc,
     double t = cd_micro_time(hc, 25);
     if (t <= 0)
         return 1;
-    double bytes = 4.0 * ((double)cd_shape_numel(&hc->in[0]) * hc->batch +
-                          out_floats);
-    printf("%-34s median %7.3f ms %6.2f GB/s  best %7.3f ms %6.2f GB/s\n",
-           what, t * 1e3, bytes / t * 1e-9, cd_micro_best_s * 1e3,
-           bytes / cd_micro_best_s * 1e-9);
+    double bytes = 4.0 * ((double)cd_shape_numel(&hc->in[0]) * hc->batch *
+                              hc->n_in + out_floats);
+    printf("%-34s median %7.3f ms %6.2f GB/s  best %7.3f ms %6.2f GB/s  "
+           "cpu %7.3f ms\n", what, t * 1e3, bytes / t * 1e-9,
+           cd_micro_best_s * 1e3, bytes / cd_micro_best_s * 1e-9,
+           cd_micro_cpu_per_run_s * 1e3);
     return 0;
 }
 
@@ -126,5 +146,13 @@ int main(int argc, char **argv)
     rc |= report("layernorm last dim 56x56x96", &hc, 96.0 * 56 * 56 * b);
     layernorm_case(&hc, (int64_t[]){ 1, 7, 7, 768 }, -1, b);
     rc |= report("layernorm last dim 7x7x768", &hc, 768.0 * 7 * 7 * b);
+    binary_case(&hc, CD_OP_ADD, (int64_t[]){ 1, 96, 56, 56 }, 0, b);
+    rc |= report("add same shape 96x56x56", &hc, 96.0 * 56 * 56 * b);
+    binary_case(&hc, CD_OP_MUL, (int64_t[]){ 1, 96, 56, 56 }, 1, b);
+    rc |= report("mul (C,1,1) 96x56x56", &hc, 96.0 * 56 * 56 * b);
+    binary_case(&hc, CD_OP_MUL, (int64_t[]){ 1, 384, 14, 14 }, 1, b);
+    rc |= report("mul (C,1,1) 384x14x14", &hc, 384.0 * 14 * 14 * b);
+    binary_case(&hc, CD_OP_MUL, (int64_t[]){ 1, 768, 7, 7 }, 1, b);
+    rc |= report("mul (C,1,1) 768x7x7", &hc, 768.0 * 7 * 7 * b);
     return rc;
 }

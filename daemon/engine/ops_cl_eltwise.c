@@ -1,6 +1,6 @@
 /* ops_cl_eltwise.c — OpenCL dispatch of the activation ops (cd_cl_unary) and
  * of add/sub/mul/div with numpy broadcasting (cd_cl_binary), kernels in
- * kernels/eltwise.cl. Picks the float8 fast kernel when one operand is full
+ * kernels/eltwise.cl. Picks the float16 row kernel when one operand is full
  * size and the other's non-broadcast dims are contiguous, else the general
  * N-d kernel. Only enqueues: no allocation, no blocking, never aborts. */
 #include "ops_cl.h"
@@ -102,6 +102,13 @@ static bool is_block(const struct operand *q, const int64_t *od,
     return true;
 }
 
+/* Work-items of cd_binary: about this many (both cores busy, few
+ * work-groups for POCL); a work-item's columns at most ELT_CHUNK_MAX. */
+#define ELT_ITEMS 1024
+#define ELT_CHUNK_MAX 4096
+
+/* a full size, b a block of the output (is_block's inner, mid; mid 0: the
+ * constant bs): cd_binary over a viewed as (rows, len). */
 static int run_fast(struct cd_cl_backend *be, const struct operand *a,
                     const struct operand *b, int64_t n, int64_t inner,
                     int64_t mid, float bs, cl_int op, cl_int rev,
@@ -110,17 +117,44 @@ static int run_fast(struct cd_cl_backend *be, const struct operand *a,
     cl_kernel k = cd_cl_kernel(be, "cd_binary", err);
     if (!k)
         return CD_EDEVICE;
-    cl_uint nn = (cl_uint)n, ii = (cl_uint)inner, mm = (cl_uint)mid;
+    int64_t rows = 1, len = n;
+    cl_int bmode;
+    if (mid == 0)
+        bmode = 0;
+    else if (mid == 1)
+        bmode = 2; /* one value for everything: b[0] */
+    else if (inner == 1 && mid == n)
+        bmode = 1;
+    else if (inner == 1 && mid > 1) {
+        bmode = 3; /* last-dim broadcast: rows of mid */
+        len = mid;
+        rows = n / mid;
+    } else {
+        bmode = 2; /* one value per run of inner */
+        len = inner;
+        rows = n / inner;
+    }
+    int64_t chunk = (n / ELT_ITEMS + 15) / 16 * 16;
+    chunk = chunk < 256 ? 256 : chunk > ELT_CHUNK_MAX ? ELT_CHUNK_MAX : chunk;
+    if (chunk > len)
+        chunk = len;
+    int64_t ncol = (len + chunk - 1) / chunk;
+    int64_t rpi = rows * ncol / ELT_ITEMS;
+    rpi = rpi < 1 ? 1 : rpi;
+    cl_uint nr = (cl_uint)rows, nl = (cl_uint)len, ch = (cl_uint)chunk,
+            per = (cl_uint)rpi, mm = (cl_uint)(mid > 0 ? mid : 1);
     const struct cd_cl_arg args[] = {
         CD_CL_ARG(be->arena), CD_CL_ARG(out_off), CD_CL_ARG(a->buf),
         CD_CL_ARG(a->off), CD_CL_ARG(b->buf), CD_CL_ARG(b->off),
-        CD_CL_ARG(nn), CD_CL_ARG(ii), CD_CL_ARG(mm), CD_CL_ARG(bs),
-        CD_CL_ARG(op), CD_CL_ARG(rev),
+        CD_CL_ARG(nr), CD_CL_ARG(nl), CD_CL_ARG(ch), CD_CL_ARG(per),
+        CD_CL_ARG(mm), CD_CL_ARG(bs), CD_CL_ARG(bmode), CD_CL_ARG(op),
+        CD_CL_ARG(rev),
     };
     if (cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), "cd_binary", err))
         return CD_EDEVICE;
-    size_t gws = (size_t)((n + 7) / 8);
-    return cd_cl_enqueue(be, k, 1, &gws, NULL, "cd_binary", err);
+    size_t gws[2] = { (size_t)ncol, (size_t)((rows + rpi - 1) / rpi) };
+    static const size_t lws[2] = { 1, 1 };
+    return cd_cl_enqueue(be, k, 2, gws, lws, "cd_binary", err);
 }
 
 /* Contiguous strides of p over the output dims, 0 where p broadcasts. */
