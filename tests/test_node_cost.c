@@ -123,6 +123,28 @@ START_TEST(linear_pool_eltwise)
 }
 END_TEST
 
+START_TEST(concat_in_place_moves_new_inputs_only)
+{
+    /* cat (1, 96, 8, 8) = concat(prefix (1, 64, 8, 8) already in place,
+     * x (1, 32, 8, 8)): only x is read and written. */
+    struct cd_attrs a;
+    cd_attrs_default(&a, CD_OP_CONCAT);
+    struct cd_tref in[2] = {
+        { .shape = shp(4, 1, 64, 8, 8), .off = 0, .bstride = 96 * 64 },
+        { .shape = shp(4, 1, 32, 8, 8), .off = 100000 },
+    };
+    struct cd_exec_node e = { .name = "cat", .op = CD_OP_CONCAT, .a = &a,
+                              .n_in = 2, .in = in };
+    e.out.shape = shp(4, 1, 96, 8, 8);
+    struct cd_node_cost c;
+    cd_node_cost(&e, 2, &c);
+    ck_assert_double_eq_tol(c.bytes, 4.0 * 2 * (2 * 32 * 64), 1.0);
+    in[0].off = 7; /* elsewhere: copied like any input */
+    cd_node_cost(&e, 2, &c);
+    ck_assert_double_eq_tol(c.bytes, 4.0 * 2 * (2 * 96 * 64), 1.0);
+}
+END_TEST
+
 static Suite *node_cost_suite(void)
 {
     Suite *s = suite_create("node_cost");
@@ -131,6 +153,7 @@ static Suite *node_cost_suite(void)
     tcase_add_test(tc, pointwise_depthwise_grouped);
     tcase_add_test(tc, residual_input_counts_as_bytes);
     tcase_add_test(tc, linear_pool_eltwise);
+    tcase_add_test(tc, concat_in_place_moves_new_inputs_only);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -55,13 +55,33 @@ static void conv_cost(const struct cd_exec_node *e, double out_elems,
     }
 }
 
+/* Whether concat input i already lies where the concat would copy it (a
+ * channel prefix laid in place by pass_concat.c): no bytes moved. */
+static bool concat_in_place(const struct cd_exec_node *e, int i)
+{
+    const struct cd_shape *os = &e->out.shape;
+    int axis = e->a->axis < 0 ? e->a->axis + os->ndim : e->a->axis;
+    if (axis != 1 || os->ndim < 2)
+        return false;
+    double at = 0.0;
+    for (int k = 0; k < i; k++)
+        at += (double)e->in[k].shape.dim[1];
+    double inner = numel(os) / (double)os->dim[1];
+    return (double)e->in[i].off == (double)e->out.off + at * inner &&
+           cd_tref_bstride(&e->in[i]) == cd_tref_bstride(&e->out);
+}
+
 void cd_node_cost(const struct cd_exec_node *e, int batch, struct cd_node_cost *c)
 {
     double b = (double)batch;
     double out_elems = numel(&e->out.shape) * b;
     double moved = out_elems;
-    for (int i = 0; i < e->n_in; i++)
-        moved += numel(&e->in[i].shape) * b;
+    for (int i = 0; i < e->n_in; i++) {
+        if (e->op == CD_OP_CONCAT && concat_in_place(e, i))
+            moved -= numel(&e->in[i].shape) * b; /* neither read nor written */
+        else
+            moved += numel(&e->in[i].shape) * b;
+    }
     for (int j = 0; j < CD_MAX_WEIGHTS; j++)
         if (e->has_w[j])
             moved += numel(&e->w[j].shape);
