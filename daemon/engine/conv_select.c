@@ -115,15 +115,15 @@ static int heuristic_direct(const struct cd_cl_conv_geo *g)
     return cd_cl_conv_variant_ok(g, v) ? v : fallback;
 }
 
-/* Winograd beats them on 3x3 stride-1 layers with 32+ input and 64+
- * output channels once there are 16+ 4x4 output tiles in the batch (resnet
- * 56x56 .. 14x14 at batch 1, 7x7 from batch 4); with fewer, the tile
- * padding and the 4x larger transformed weights cost more than it saves,
- * and with 32 output channels (densenet) its transforms dominate. */
+/* Winograd beats them on 3x3 stride-1 layers with 32+ input and output
+ * channels once there are 16+ 4x4 output tiles in the batch (resnet 56x56
+ * .. 14x14 and densenet's 128->32 at batch 1, 7x7 from batch 4: 1.2-2.3x
+ * per CPU second in bench_conv_resnet); with fewer tiles, the tile padding
+ * and the 4x larger transformed weights cost more than it saves. */
 int cd_conv_select_heuristic(const struct cd_cl_conv_geo *g, int batch)
 {
     long tiles = (long)batch * ((g->out[1] + 3) / 4) * ((g->out[2] + 3) / 4);
-    if (cd_cl_conv_wino_ok(g) && g->cin >= 32 && g->cout >= 64 &&
+    if (cd_cl_conv_wino_ok(g) && g->cin >= 32 && g->cout >= 32 &&
         tiles >= 16)
         return CD_CONV_WINO16X16;
     return heuristic_direct(g);
