@@ -1,9 +1,10 @@
-/* conv_select.h — per-layer choice of the convolution kernel variant on the
- * OpenCL backend (conv_select.c): a plan per conv layer (its packed weights
- * and the variant for batch 1 and for larger batches), chosen at load by a
- * bounded autotuner whose results are cached on disk next to the program
- * binary, or by a deterministic heuristic. Only files of the OpenCL layer
- * include this header (it pulls <CL/cl.h>). */
+/* conv_select.h — per-layer choice of the convolution and linear kernel
+ * variants on the OpenCL backend (conv_select.c): a plan per conv or linear
+ * layer (its packed weights and the variant for batch 1 and for larger
+ * batches), chosen at load by a bounded autotuner whose results are cached
+ * on disk next to the program binary, or by a deterministic heuristic
+ * (linear layers: always their shape's heuristic). Only files of the
+ * OpenCL layer include this header (it pulls <CL/cl.h>). */
 #ifndef CD_CONV_SELECT_H
 #define CD_CONV_SELECT_H
 
@@ -23,8 +24,10 @@ int cd_conv_select_run(struct cd_cl_backend *be, const struct cd_exec_node *e,
                        const struct cd_cl_conv_epi *p, int batch,
                        struct cd_err *err);
 
-/* Load time: plans e (no-op for ops and convs without variants): packs its
- * weights, takes the variants from the tuning cache, else times every
+/* Load time: plans e (no-op for ops and convs without variants). A linear
+ * layer gets its shape's variants, its packed weights and one run of each
+ * chosen kernel. A conv: packs its weights, takes the variants from the
+ * tuning cache, else times every
  * variant that fits at batch 1 and max_batch while the budget lasts (the
  * heuristic's once it is spent) and records the result in the cache; then
  * runs the chosen kernels once so that nothing is compiled at the first
