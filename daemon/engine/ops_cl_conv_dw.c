@@ -69,16 +69,19 @@ static const char *fixed_name(const struct cd_cl_conv_geo *g)
     return names[k / 2 - 1][s - 1];
 }
 
-/* Channels per work-item: enough 16-wide output vectors per work-item that
- * the per-work-group cost of POCL stays small against the work (small
- * planes), while keeping at least 64 work-items to spread. */
+/* Channels per work-item: one, except on small planes (under 16 output
+ * vectors per block, e.g. 14x14 and 7x7), where up to 4 channels share a
+ * work-item while at least 64 work-items remain. Measured with
+ * bench/micro/bench_dw at batch 8 per CPU second: 2 channels per
+ * work-item ran 144x56x56 3x3 at 37% of the roof against 67% with one;
+ * 960x7x7 gained 8.0 -> 10.1 GFLOP/s with 4. */
 static int fixed_cpb(const struct cd_cl_conv_geo *g, int batch)
 {
     size_t vecs = cdiv((size_t)g->out[2], 16) *
                   (size_t)(g->out[1] < DW_ROWS ? g->out[1] : DW_ROWS);
     size_t blocks = cdiv((size_t)g->out[1], DW_ROWS) * (size_t)batch;
     int cpb = 1;
-    while (cpb < g->cin && vecs * (size_t)cpb < 64 &&
+    while (vecs < 16 && cpb < 4 && cpb < g->cin && vecs * (size_t)cpb < 32 &&
            blocks * cdiv((size_t)g->cin, (size_t)cpb * 2) >= 64)
         cpb *= 2;
     return cpb;
