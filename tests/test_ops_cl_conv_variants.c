@@ -84,6 +84,9 @@ static const struct vspec specs[] = {
      * sample is over half its cache budget), 15 tiles per tile row */
     { 2, 40, 24, 1, { 56, 57 }, { 3, 3 }, .pb = { 1, 1 }, .pe = { 1, 1 },
       .bias = 1, .act = CD_ACT_RELU, .residual = 1, .batch = 2 },
+    /* 15x17, 32->48 at batch 2: 40 tiles, the heuristic's Winograd pick */
+    { 2, 32, 48, 1, { 15, 17 }, { 3, 3 }, .pb = { 1, 1 }, .pe = { 1, 1 },
+      .bias = 1, .act = CD_ACT_LEAKY_RELU, .residual = 1, .batch = 2 },
     /* asymmetric padding 2/0 on a 3x3, batch 3 */
     { 2, 9, 20, 1, { 10, 9 }, { 3, 3 }, .pb = { 2, 0 }, .pe = { 0, 2 },
       .residual = 1, .batch = 3 },
