@@ -162,7 +162,8 @@ __kernel void cd_pool2d_max(global const float *src, ulong src_off,
         for (int x0 = 0; x0 < OW; x0 += 16) {
             int ix = x0 * sx - px;
             float16 m = neg;
-            if (ix >= 0 && ix + 15 * sx + (kw - 1) * dx < W) {
+            /* cd_load16 reads 16 * sx floats from each tap */
+            if (ix >= 0 && ix + 16 * sx - 1 + (kw - 1) * dx < W) {
                 for (int ky = 0; ky < kh; ky++) {
                     int iy = ys + ky * dy;
                     if (iy < 0 || iy >= H)
@@ -216,7 +217,7 @@ __kernel void cd_pool2d_avg(global const float *src, ulong src_off,
         for (int x0 = 0; x0 < OW; x0 += 16) {
             int ix = x0 * sx - px;
             float16 s = (float16)0.0f;
-            if (ix >= 0 && ix + 15 * sx + kw - 1 < W) {
+            if (ix >= 0 && ix + 16 * sx - 1 + kw - 1 < W) {
                 for (int iy = y0; iy < y1; iy++) {
                     global const float *row = in + (long)iy * W + ix;
                     for (int kx = 0; kx < kw; kx++)
