@@ -580,11 +580,11 @@ static int linear_prepare(struct cd_cl_backend *be,
     pl->vn = cd_cl_linear_heuristic(&g, max_batch > 1 ? max_batch : 1);
     if ((rc = run_linear_plan(be, pl, e, pl->v1, 1, err)))
         return rc;
-    /* the packed kernels have one local size (one run compiles them for
-     * every batch); the dot-product ones let the driver pick it */
-    if (max_batch > 1 && (pl->vn != pl->v1 ||
-                          !cd_cl_linear_variant_packed(pl->vn)) &&
-        (rc = run_linear_plan(be, pl, e, pl->vn, max_batch, err)))
+    /* the packed kernels have one local size, so a batch-1 run compiles
+     * them for every batch; the gemv lets the driver pick it */
+    bool pk = cd_cl_linear_variant_packed(pl->vn);
+    if (max_batch > 1 && (pl->vn != pl->v1 || !pk) &&
+        (rc = run_linear_plan(be, pl, e, pl->vn, pk ? 1 : max_batch, err)))
         return rc;
     return cd_cl_check(clFinish(be->q), "clFinish (warm)", err);
 }
