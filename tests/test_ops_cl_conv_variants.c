@@ -134,7 +134,7 @@ static int make_case(const struct vspec *v, struct cd_harness_case *hc,
         hc->in[1] = out;
     }
     /* the geometry the dispatcher derives, via a node like the harness's */
-    struct cd_tref in = { hc->in[0], 0 };
+    struct cd_tref in = { .shape = hc->in[0] };
     struct cd_exec_node e = { .name = "geo", .op = CD_OP_CONV, .a = &hc->a,
                               .n_in = 1, .in = &in };
     e.has_w[0] = true;
