@@ -243,7 +243,11 @@ int cd_cl_conv_dw_pick(const struct cd_cl_backend *be,
     if (be->dw_force != CD_DW_AUTO &&
         cd_cl_conv_dw_variant_ok(be, g, be->dw_force))
         return be->dw_force;
-    if (cd_cl_conv_dw_variant_ok(be, g, CD_DW_FIXED))
+    /* stride 2 onto outputs one tile wide (14x14, 7x7) ran faster on the
+     * generic kernel (bench_dw, b8 per CPU second: 3x3/s2 192x28x28 10.0
+     * vs 7.5, 576x14x14 6.5 vs 6.1 GFLOP/s) */
+    if (cd_cl_conv_dw_variant_ok(be, g, CD_DW_FIXED) &&
+        !(g->s[2] == 2 && g->out[2] <= 16))
         return CD_DW_FIXED;
     if (cd_cl_conv_dw_variant_ok(be, g, CD_DW_LARGE))
         return CD_DW_LARGE;
