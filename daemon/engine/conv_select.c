@@ -646,6 +646,19 @@ int cd_conv_select_prepare(struct cd_cl_backend *be,
     if (max_batch > 1 &&
         (pl->vn = pick(be, pl, e, &p, max_batch, err)) < 0)
         return err ? err->code : CD_EDEVICE;
+    /* tuning built every weight layout: keep the chosen variants' only
+     * (Winograd's is 4x the weights; a later forced or fallback run
+     * builds a layout again) */
+    if (pl->wpk && !cd_cl_conv_variant_packed(pl->v1) &&
+        !cd_cl_conv_variant_packed(pl->vn)) {
+        clReleaseMemObject(pl->wpk);
+        pl->wpk = NULL;
+    }
+    if (pl->wino && !cd_cl_conv_variant_wino(pl->v1) &&
+        !cd_cl_conv_variant_wino(pl->vn)) {
+        clReleaseMemObject(pl->wino);
+        pl->wino = NULL;
+    }
     /* warm: compile the chosen kernels now, not at the first request. A
      * packed kernel has one local size, so one run compiles it for every
      * batch; the others let the driver pick it, so run those at max_batch
