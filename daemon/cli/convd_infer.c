@@ -376,13 +376,15 @@ int main(int argc, char **argv)
                 "%.2f MB; materialised %d structured convs, folded %d batchnorms, "
                 "merged %d re-param branches, fused %d activations (%d into "
                 "batchnorms) and %d residual adds, %d views; %d concats "
-                "chained, %d in place\n",
+                "chained, %d in place; %d permute pairs dropped, %d channel "
+                "scales folded\n",
                 m->name, be->desc, m->g.n_nodes,
                 cd_runner_arena_bytes(r) / 1048576.0, max_batch,
                 cd_runner_weight_bytes(r) / 1048576.0, st.n_materialized,
                 st.n_bn_folded, st.n_reparam_merged,
                 st.n_act_fused, st.n_norm_act_fused, st.n_residual_fused,
-                st.n_aliased, st.n_concat_chained, st.n_concat_inplace);
+                st.n_aliased, st.n_concat_chained, st.n_concat_inplace,
+                st.n_permute_pairs_dropped, st.n_scale_folded);
     int n_out = cd_runner_n_outputs(r);
     if (n_out > 16) {
         rc = cd_err_set(&err, CD_EUNSUPPORTED, "more than 16 outputs");

@@ -273,6 +273,8 @@ int cd_passes_run(struct cd_graph *g, struct cd_pass_stats *stats,
         (rc = cd_graph_toposort(g, err)) ||
         (rc = cd_pass_merge_parallel_dwconv(g, st, err)) ||
         (rc = cd_graph_toposort(g, err)) ||
+        (rc = cd_pass_fold_channel_scale(g, st, err)) ||
+        (rc = cd_graph_toposort(g, err)) ||
         (rc = cd_pass_fuse_epilogue(g, st, err)) ||
         (rc = cd_graph_toposort(g, err)) ||
         (rc = cd_graph_infer_shapes(g, err)) ||

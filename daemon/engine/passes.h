@@ -19,6 +19,8 @@ struct cd_pass_stats {
     int n_norm_act_fused;    /* of n_act_fused: activations fused into a batchnorm */
     int n_concat_chained;    /* concats rewritten to extend an earlier concat */
     int n_concat_inplace;    /* concat outputs made a channel prefix of the next */
+    int n_permute_pairs_dropped; /* channels-last sandwiches run on NCHW */
+    int n_scale_folded;      /* per-channel constant muls folded into weights */
 };
 
 int cd_passes_run(struct cd_graph *g, struct cd_pass_stats *stats,
@@ -48,6 +50,20 @@ int cd_pass_alias_views(struct cd_graph *g, struct cd_pass_stats *st,
  * full copy per layer. Runs last (after cd_pass_alias_views). */
 int cd_pass_concat_inplace(struct cd_graph *g, struct cd_pass_stats *st,
                            struct cd_err *err);
+/* ConvNeXt blocks (pass_channels_last.c). permute(0,2,3,1) -> layernorm
+ * (last dim) / linear / activations -> permute(0,3,1,2) runs on NCHW instead:
+ * layernorm over dim 1, linears as 1x1 convs, both permutes gone. Not in
+ * cd_passes_run: with today's kernels the 1x1 convs run slower than the
+ * channels-last linears (docs/performance.md); callers that want it run it
+ * before cd_passes_run, which then fuses the residual adds. */
+int cd_pass_channels_first(struct cd_graph *g, struct cd_pass_stats *st,
+                           struct cd_err *err);
+/* mul by a constant per-channel tensor (layer scale) folded into the
+ * weights and bias of the conv/linear before it, directly or through one
+ * permute, when that producer has no activation or residual. Runs after
+ * BN folding, before epilogue fusion. */
+int cd_pass_fold_channel_scale(struct cd_graph *g, struct cd_pass_stats *st,
+                               struct cd_err *err);
 /* Whether op's C reference and OpenCL dispatch honour a batch stride other
  * than numel (cd_tref.bstride) on every input and the output. */
 bool cd_pass_op_strided(enum cd_op op);
