@@ -6,6 +6,27 @@
  * residual) via cd_act* from common.cl. Helpers are prefixed gemm_; nothing
  * here reads outside the matrices it is given. */
 
+/* The epilogue of one 16-column output vector (cd_out16 with the
+ * activation), forced inline: as calls, cd_out16 and cd_act16 took a third
+ * of cd_linear_pk8x3's time at K = 96. */
+static inline __attribute__((always_inline)) float16
+gemm_act16(float16 x, int act, float alpha, float beta)
+{
+    CD_ACT_BODY(float16)
+}
+static inline __attribute__((always_inline)) void
+gemm_out16(float16 r, global const float *res, int has_res, global float *dst,
+          int n, int act, float alpha, float beta)
+{
+    if (has_res)
+        r += n == 16 ? vload16(0, res) : cd_gather16(res, 0, 1, n);
+    r = gemm_act16(r, act, alpha, beta);
+    if (n == 16)
+        vstore16(r, 0, dst);
+    else
+        cd_store_part16(r, dst, n);
+}
+
 /* Unrolls X over the GEMM_MT = 8 rows of a tile: explicit variables, not
  * arrays, so that POCL keeps the accumulators in registers. */
 #define GEMM_MT 8
@@ -54,8 +75,8 @@ __kernel void cd_matmul(global const float *A, ulong a_off, int lda,
 #define GEMM_STORE(i)                                                         \
     if (i < mrem) {                                                           \
         ulong o = cb + (ulong)i * ldc;                                        \
-        cd_out16(c##i + (has_bias ? bs[i] : 0.0f), res + res_off + o,         \
-                 has_res, C + c_off + o, nrem, act, alpha, beta);             \
+        gemm_out16(c##i + (has_bias ? bs[i] : 0.0f), res + res_off + o,       \
+                   has_res, C + c_off + o, nrem, act, alpha, beta);           \
     }
     GEMM_ROWS(GEMM_STORE)
 #undef GEMM_DECL
@@ -115,11 +136,11 @@ __kernel void cd_matmul32(global const float *A, ulong a_off, int lda,
     if (i < mrem) {                                                           \
         ulong o = cb + (ulong)i * ldc;                                        \
         float bi = has_bias ? bs[i] : 0.0f;                                   \
-        cd_out16(c##i + bi, res + res_off + o, has_res, C + c_off + o,        \
-                 min(16, nrem), act, alpha, beta);                            \
+        gemm_out16(c##i + bi, res + res_off + o, has_res, C + c_off + o,      \
+                   min(16, nrem), act, alpha, beta);                          \
         if (nrem > 16)                                                        \
-            cd_out16(d##i + bi, res + res_off + o + 16, has_res,              \
-                     C + c_off + o + 16, nrem - 16, act, alpha, beta);        \
+            gemm_out16(d##i + bi, res + res_off + o + 16, has_res,            \
+                       C + c_off + o + 16, nrem - 16, act, alpha, beta);      \
     }
     GEMM_ROWS(GEMM32_STORE)
 #undef GEMM32_DECL
@@ -215,27 +236,6 @@ __kernel void cd_linear_pack16(global const float *w, ulong w_off,
     pk[i] = n < N ? w[w_off + (ulong)n * K + k] : 0.0f;
 }
 
-/* The epilogue of one 16-column output vector (cd_out16 with the
- * activation), forced inline: as calls, cd_out16 and cd_act16 took a third
- * of pk8x3's time at K = 96. */
-static inline __attribute__((always_inline)) float16
-lin_act16(float16 x, int act, float alpha, float beta)
-{
-    CD_ACT_BODY(float16)
-}
-static inline __attribute__((always_inline)) void
-lin_out16(float16 r, global const float *res, int has_res, global float *dst,
-          int n, int act, float alpha, float beta)
-{
-    if (has_res)
-        r += n == 16 ? vload16(0, res) : cd_gather16(res, 0, 1, n);
-    r = lin_act16(r, act, alpha, beta);
-    if (n == 16)
-        vstore16(r, 0, dst);
-    else
-        cd_store_part16(r, dst, n);
-}
-
 #define LIN_ARGS                                                              \
     global const float *x, ulong x_off, global const float *pk,               \
         global const float *wp, ulong b_off, int has_bias,                    \
@@ -272,8 +272,8 @@ lin_out16(float16 r, global const float *res, int has_res, global float *dst,
     if (j0 + j < npan) {                                                      \
         int n = (j0 + j) * 16;                                                \
         ulong o = (ulong)(r0 + i) * N + n;                                    \
-        lin_out16(c##i##_##j + b##j, res + res_off + o, has_res,              \
-                  dst + dst_off + o, min(16, N - n), act, alpha, beta);       \
+        gemm_out16(c##i##_##j + b##j, res + res_off + o, has_res,             \
+                   dst + dst_off + o, min(16, N - n), act, alpha, beta);      \
     }
 #define LIN_STORE(i, NV)                                                      \
     if (i < rrem) {                                                           \
