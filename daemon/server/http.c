@@ -7,6 +7,7 @@
 #include "server/http.h"
 
 #include "engine/err.h"
+#include "server/backlog.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/routes.h"
@@ -698,10 +699,16 @@ void cd_http_quiesce(struct cd_http *h)
         return;
     /* MHD stops accepting but the socket must stay open until stop; shut it
      * down so that new clients are refused instead of waiting in the
-     * backlog. Not a socket systemd passed: systemd shares it and keeps it
-     * listening for the next instance, whose clients wait in the backlog. */
-    if (!h->activated)
+     * backlog, after answering the ones already waiting there with 503 (a
+     * shutdown would reset them). Not a socket systemd passed: systemd
+     * shares it and keeps it listening for the next instance, whose clients
+     * wait in the backlog. */
+    if (!h->activated) {
+        int n = cd_backlog_refuse(fd, 256, 2.0);
+        if (n > 0)
+            cd_log(CD_LOG_INFO, "backlog_refused", "connections=%d", n);
         shutdown(fd, SHUT_RDWR);
+    }
     h->quiesced_fd = fd;
 }
 
