@@ -1,35 +1,10 @@
-/* norm.cl — normalisation kernels: inference batchnorm (cd_batchnorm),
- * layernorm over a middle axis or the last dim (cd_layernorm,
- * cd_layernorm_rows) and softmax likewise (cd_softmax, cd_softmax_rows).
+/* norm.cl — normalisation kernels: layernorm over a middle axis or the last
+ * dim (cd_layernorm, cd_layernorm_rows) and softmax likewise (cd_softmax,
+ * cd_softmax_rows); inference batchnorm, with its fused activation, is
+ * cd_batchnorm_act in norm_act.cl.
  * A tensor is viewed as (outer, len, inner): "rows" kernels reduce contiguous
  * runs (inner == 1), one work-item per row; "cols" kernels reduce with stride
  * inner, one work-item per 8 adjacent columns. Helpers are prefixed nrm_. */
-
-/* x is (outer, C, inner); out = (x - mean[c]) / sqrt(var[c] + eps) * w[c]
- * + b[c]. Global size ceil(n / 8), n = outer * C * inner. */
-kernel void cd_batchnorm(global float *out, ulong out_off,
-                         global const float *in, ulong in_off,
-                         global const float *wp, ulong w_off, ulong b_off,
-                         ulong m_off, ulong v_off,
-                         uint n, uint inner, uint C, float eps)
-{
-    uint i = (uint)get_global_id(0) * 8u;
-    global float *o = out + out_off;
-    global const float *x = in + in_off;
-    if (i + 8u <= n && inner % 8u == 0u) {
-        uint c = (i / inner) % C;
-        float s = wp[w_off + c] / sqrt(wp[v_off + c] + eps);
-        float8 v = (vload8(0, x + i) - wp[m_off + c]) * s + wp[b_off + c];
-        vstore8(v, 0, o + i);
-        return;
-    }
-    uint end = min(i + 8u, n);
-    for (; i < end; i++) {
-        uint c = (i / inner) % C;
-        float s = wp[w_off + c] / sqrt(wp[v_off + c] + eps);
-        o[i] = (x[i] - wp[m_off + c]) * s + wp[b_off + c];
-    }
-}
 
 /* Sum of the 16 lanes of v. */
 static inline float nrm_sum16(float16 v)

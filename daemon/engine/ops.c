@@ -45,7 +45,7 @@ const struct cd_op_info cd_ops[CD_OP_COUNT] = {
                                        "running_var" },
                           .attrs = "eps", .shape = cd_shape_batchnorm,
                           .ref = cd_ref_batchnorm, .cl = cd_cl_batchnorm,
-                          .kernel = "cd_batchnorm" },
+                          .kernel = "cd_batchnorm_act" },
     [CD_OP_LAYERNORM] = { .name = "layernorm", .n_in_min = 1, .n_in_max = 1,
                           .weights = { "weight?", "bias?" },
                           .attrs = "eps,axis", .shape = cd_shape_layernorm,
