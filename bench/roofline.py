@@ -32,7 +32,7 @@ import time  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-PEAK = 548.0    # replaced by the measured peak (bench/peak) in main()
+PEAK = 230.0    # replaced by the measured peak (bench/peak) in main()
 CLASSES = ["conv3x3", "conv1x1", "depthwise", "conv-other", "gemm", "other"]
 COLOURS = {"conv3x3": "tab:blue", "conv1x1": "tab:orange", "depthwise": "tab:green",
            "conv-other": "tab:purple", "gemm": "tab:red", "other": "tab:gray"}

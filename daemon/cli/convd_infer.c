@@ -44,8 +44,9 @@ static void usage(FILE *f)
             "  median of --bench N runs, default 10) and prints op, shapes,\n"
             "  FLOPs, bytes, time, GFLOP/s, flop/byte, the roofline bound\n"
             "  min(G, B * flop/byte) and the efficiency; --json for JSON.\n"
-            "  G defaults to 548 (this project's 2-core AVX-512 peak), B to 85\n"
-            "  GB/s; bench/roofline.py passes the bandwidth it measures.\n");
+            "  G defaults to 230 and B to 34.5 GB/s (this project's 2-core Zen 4\n"
+            "  machine, measured by bench/peak.c and bench/stream.c);\n"
+            "  bench/roofline.py passes the roofs it measures.\n");
 }
 
 static bool parse_int(const char *s, int lo, int hi, int *out)
@@ -73,7 +74,7 @@ static bool parse_pos_double(const char *s, double *out)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     *o = (struct opts){ .device = "auto", .top = 5, .batch = 1,
-                        .peak_gflops = 548.0, .bandwidth_gbs = 85.0 };
+                        .peak_gflops = 230.0, .bandwidth_gbs = 34.5 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
