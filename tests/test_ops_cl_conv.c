@@ -269,7 +269,7 @@ static void bench_conv(const struct cspec *c, const char *what)
         return;
     size_t nin = (size_t)cd_shape_numel(&hc.in[0]);
     size_t nw = (size_t)cd_shape_numel(&hc.w[0]);
-    struct cd_tref in = { hc.in[0], 0 };
+    struct cd_tref in = { hc.in[0], 0, 0 };
     struct cd_exec_node e = { .name = what, .op = CD_OP_CONV, .a = &hc.a,
                               .n_in = 1, .in = &in };
     e.has_w[0] = true;

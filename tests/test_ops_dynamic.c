@@ -81,12 +81,12 @@ START_TEST(test_ref_hand)
     struct cd_attrs a;
     cd_attrs_default(&a, CD_OP_DYNAMIC_DWCONV);
     struct cd_tref in[2] = {
-        { { 4, { 1, 1, 3, 3 } }, 0 }, { { 4, { 1, 1, 2, 2 } }, 18 } };
+        { { 4, { 1, 1, 3, 3 } }, 0, 0 }, { { 4, { 1, 1, 2, 2 } }, 18, 0 } };
     struct cd_exec_node e = { .name = "hand", .op = CD_OP_DYNAMIC_DWCONV,
                               .a = &a, .n_in = 2, .in = in };
     e.has_w[0] = true;
-    e.w[0] = (struct cd_tref){ { 1, { 1 } }, 0 };
-    e.out = (struct cd_tref){ { 4, { 1, 1, 2, 2 } }, 26 };
+    e.w[0] = (struct cd_tref){ { 1, { 1 } }, 0, 0 };
+    e.out = (struct cd_tref){ { 4, { 1, 1, 2, 2 } }, 26, 0 };
     struct cd_err err = { 0 };
     ck_assert_int_eq(cd_ref_dynamic_dwconv(&e, 2, arena, bias, &err), CD_OK);
     const float want[8] = { 1 + 5 + .5f, 2 + 6 + .5f, 4 + 8 + .5f,

@@ -93,16 +93,16 @@ static float *tc_run(struct tc *t)
                               .n_in = t->n_in, .in = in };
     size_t aoff = 0, woff = 0;
     for (int i = 0; i < t->n_in; i++) {
-        in[i] = (struct cd_tref){ t->in[i], aoff };
+        in[i] = (struct cd_tref){ t->in[i], aoff, 0 };
         aoff += (size_t)cd_shape_numel(&t->in[i]) * t->batch;
     }
-    e.out = (struct cd_tref){ t->out, aoff };
+    e.out = (struct cd_tref){ t->out, aoff, 0 };
     size_t on = (size_t)cd_shape_numel(&t->out) * t->batch;
     aoff += on;
     for (int i = 0; i < MAXT; i++)
         if (t->has_w[i]) {
             e.has_w[i] = true;
-            e.w[i] = (struct cd_tref){ t->w[i], woff };
+            e.w[i] = (struct cd_tref){ t->w[i], woff, 0 };
             woff += (size_t)cd_shape_numel(&t->w[i]);
         }
     struct cd_backend *b = NULL;
@@ -559,7 +559,7 @@ START_TEST(t_backend_refusals)
 
     struct cd_attrs a;
     cd_attrs_default(&a, CD_OP_RELU);
-    struct cd_tref in = { SH(1, 4), 0 };
+    struct cd_tref in = { SH(1, 4), 0, 0 };
     struct cd_exec_node e = { .name = "r1", .op = CD_OP_RELU, .a = &a,
                               .n_in = 1, .in = &in,
                               .out = { SH(1, 4), 8 } };

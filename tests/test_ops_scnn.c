@@ -33,16 +33,16 @@ static void ref_run(float *arena, const float *wpool, int c, int h, int w,
     struct cd_harness_case hc;
     scnn_case(&hc, c, h, w, kv, kh, 1);
     struct cd_attrs a = hc.a;
-    struct cd_tref in = { hc.in[0], 0 };
+    struct cd_tref in = { hc.in[0], 0, 0 };
     struct cd_exec_node e = { .name = "hand", .op = CD_OP_SCNN, .a = &a,
                               .n_in = 1, .in = &in };
     size_t off = 0;
     for (int s = 0; s < 4; s++) {
         e.has_w[s] = true;
-        e.w[s] = (struct cd_tref){ hc.w[s], off };
+        e.w[s] = (struct cd_tref){ hc.w[s], off, 0 };
         off += (size_t)cd_shape_numel(&hc.w[s]);
     }
-    e.out = (struct cd_tref){ hc.in[0], (size_t)c * h * w };
+    e.out = (struct cd_tref){ hc.in[0], (size_t)c * h * w, 0 };
     struct cd_err err = { 0 };
     ck_assert_int_eq(cd_ref_scnn(&e, 1, arena, wpool, &err), CD_OK);
 }
@@ -107,15 +107,15 @@ static void run_case(const struct cd_harness_case *hc, unsigned seed,
     }
     ck_assert_ptr_nonnull(be[0]);
     struct cd_err err = { 0 };
-    struct cd_tref in = { hc->in[0], 0 };
+    struct cd_tref in = { hc->in[0], 0, 0 };
     struct cd_exec_node e = { .name = "case", .op = CD_OP_SCNN, .a = &hc->a,
                               .n_in = 1, .in = &in };
     size_t n = (size_t)cd_shape_numel(&hc->in[0]) * (size_t)hc->batch;
     size_t wn = 0;
-    e.out = (struct cd_tref){ hc->in[0], harness_round16(n) };
+    e.out = (struct cd_tref){ hc->in[0], harness_round16(n), 0 };
     for (int s = 0; s < 4; s++) {
         e.has_w[s] = true;
-        e.w[s] = (struct cd_tref){ hc->w[s], wn };
+        e.w[s] = (struct cd_tref){ hc->w[s], wn, 0 };
         wn += harness_round16((size_t)cd_shape_numel(&hc->w[s]));
     }
     size_t arena = 2 * harness_round16(n);
