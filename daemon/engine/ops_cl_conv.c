@@ -38,11 +38,10 @@ int cd_cl_conv_epi(const struct cd_exec_node *e, struct cd_cl_conv_epi *p,
     return CD_OK;
 }
 
-/* Sets args 0..10 of a conv-family kernel: (in, w, bias, residual, out) in
- * the order of kernels/conv.cl. */
-static int set_io(struct cd_cl_backend *be, cl_kernel k,
-                  const struct cd_exec_node *e, const struct cd_cl_conv_epi *p,
-                  const char *what, struct cd_err *err)
+int cd_cl_conv_set_io(struct cd_cl_backend *be, cl_kernel k,
+                      const struct cd_exec_node *e,
+                      const struct cd_cl_conv_epi *p, const char *what,
+                      struct cd_err *err)
 {
     cl_ulong in_off = e->in[0].off, w_off = e->w[0].off, out_off = e->out.off;
     const struct cd_cl_arg args[] = {
@@ -54,15 +53,13 @@ static int set_io(struct cd_cl_backend *be, cl_kernel k,
     return cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), what, err);
 }
 
-/* set_io, then the n ints v from arg 11, then the activation's alpha and
- * beta. */
-static int set_io_ints(struct cd_cl_backend *be, cl_kernel k,
-                       const struct cd_exec_node *e, const struct cd_cl_conv_epi *p,
-                       const cl_int *v, int n, const char *what,
-                       struct cd_err *err)
+int cd_cl_conv_set_io_ints(struct cd_cl_backend *be, cl_kernel k,
+                           const struct cd_exec_node *e,
+                           const struct cd_cl_conv_epi *p, const cl_int *v,
+                           int n, const char *what, struct cd_err *err)
 {
     const struct cd_cl_arg ab[] = { CD_CL_ARG(p->alpha), CD_CL_ARG(p->beta) };
-    if (set_io(be, k, e, p, what, err) ||
+    if (cd_cl_conv_set_io(be, k, e, p, what, err) ||
         cd_cl_set_int_args(k, 11, v, n, what, err) ||
         cd_cl_set_args(k, 11 + (cl_uint)n, ab, CD_CL_NARGS(ab), what, err))
         return CD_EDEVICE;
@@ -194,7 +191,8 @@ static int conv_tile(struct cd_cl_backend *be, const struct cd_exec_node *e,
                          g->out[2], g->k[1], g->k[2], g->s[1], g->s[2],
                          g->d[1], g->d[2], g->p[1], g->p[2], g->groups,
                          p->act };
-    if (set_io_ints(be, k, e, p, v, CD_CL_NARGS(v), "cd_conv_tile", err))
+    if (cd_cl_conv_set_io_ints(be, k, e, p, v, CD_CL_NARGS(v), "cd_conv_tile",
+                               err))
         return CD_EDEVICE;
     size_t cog = (size_t)(g->cout / g->groups);
     size_t gws[3] = { narrow ? cdiv((size_t)g->out[2], 8) *
@@ -223,7 +221,7 @@ static int conv_direct(struct cd_cl_backend *be, const struct cd_exec_node *e,
         CD_CL_ARG(di), CD_CL_ARG(pa), CD_CL_ARG(groups), CD_CL_ARG(p->act),
         CD_CL_ARG(p->alpha), CD_CL_ARG(p->beta),
     };
-    if (set_io(be, k, e, p, "cd_conv_direct", err) ||
+    if (cd_cl_conv_set_io(be, k, e, p, "cd_conv_direct", err) ||
         cd_cl_set_args(k, 11, args, CD_CL_NARGS(args), "cd_conv_direct", err))
         return CD_EDEVICE;
     size_t gws[3] = { (size_t)g->out[0] * g->out[1] * g->out[2],

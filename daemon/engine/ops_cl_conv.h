@@ -56,6 +56,18 @@ const char *cd_conv_variant_name(int v);
 int cd_cl_conv_geo(const struct cd_exec_node *e, struct cd_cl_conv_geo *g,
                    struct cd_err *err);
 /* Fills p from e's bias slot and fused attributes (residual shape check). */
+/* Sets args 0..10 of a conv-family kernel: (in, w, bias, residual, out) in
+ * the order of kernels/conv.cl and conv_dw.cl. CD_EDEVICE on failure. */
+int cd_cl_conv_set_io(struct cd_cl_backend *be, cl_kernel k,
+                      const struct cd_exec_node *e,
+                      const struct cd_cl_conv_epi *p, const char *what,
+                      struct cd_err *err);
+/* cd_cl_conv_set_io, then the n ints v from arg 11, then the activation's
+ * alpha and beta. */
+int cd_cl_conv_set_io_ints(struct cd_cl_backend *be, cl_kernel k,
+                           const struct cd_exec_node *e,
+                           const struct cd_cl_conv_epi *p, const cl_int *v,
+                           int n, const char *what, struct cd_err *err);
 int cd_cl_conv_epi(const struct cd_exec_node *e, struct cd_cl_conv_epi *p,
                    struct cd_err *err);
 

@@ -20,36 +20,6 @@ bool cd_cl_conv_is_depthwise(const struct cd_cl_conv_geo *g)
            !cd_cl_conv_pointwise(g);
 }
 
-/* Sets args 0..10 of a depthwise kernel: (in, w, bias, residual, out). */
-static int set_io(struct cd_cl_backend *be, cl_kernel k,
-                  const struct cd_exec_node *e, const struct cd_cl_conv_epi *p,
-                  const char *what, struct cd_err *err)
-{
-    cl_ulong in_off = e->in[0].off, w_off = e->w[0].off, out_off = e->out.off;
-    const struct cd_cl_arg args[] = {
-        CD_CL_ARG(be->arena), CD_CL_ARG(in_off), CD_CL_ARG(be->wpool),
-        CD_CL_ARG(w_off), CD_CL_ARG(p->b_off), CD_CL_ARG(p->has_bias),
-        CD_CL_ARG(be->arena), CD_CL_ARG(p->res_off), CD_CL_ARG(p->has_res),
-        CD_CL_ARG(be->arena), CD_CL_ARG(out_off),
-    };
-    return cd_cl_set_args(k, 0, args, CD_CL_NARGS(args), what, err);
-}
-
-/* set_io, then the n ints v from arg 11, then the activation's alpha and
- * beta. */
-static int set_io_ints(struct cd_cl_backend *be, cl_kernel k,
-                       const struct cd_exec_node *e,
-                       const struct cd_cl_conv_epi *p, const cl_int *v, int n,
-                       const char *what, struct cd_err *err)
-{
-    const struct cd_cl_arg ab[] = { CD_CL_ARG(p->alpha), CD_CL_ARG(p->beta) };
-    if (set_io(be, k, e, p, what, err) ||
-        cd_cl_set_int_args(k, 11, v, n, what, err) ||
-        cd_cl_set_args(k, 11 + (cl_uint)n, ab, CD_CL_NARGS(ab), what, err))
-        return CD_EDEVICE;
-    return CD_OK;
-}
-
 /* ---- fixed K x K kernels ----------------------------------------------- */
 
 #define DW_ROWS 8 /* output rows per work-item step in cd_conv_dwK_sS */
@@ -105,7 +75,7 @@ static int conv_dw_fixed(struct cd_cl_backend *be,
      * weight loads of different input rows (see kernels/conv_dw.cl) */
     const cl_int v[] = { g->cin, g->in[1], g->in[2], g->out[1], g->out[2],
                          g->p[1], g->p[2], cpb, 0, p->act };
-    if (set_io_ints(be, k, e, p, v, CD_CL_NARGS(v), name, err))
+    if (cd_cl_conv_set_io_ints(be, k, e, p, v, CD_CL_NARGS(v), name, err))
         return CD_EDEVICE;
     size_t gws[3] = { cdiv((size_t)g->out[1], DW_ROWS),
                       cdiv((size_t)g->cin, (size_t)cpb), (size_t)batch };
@@ -171,7 +141,7 @@ static int conv_dw_large(struct cd_cl_backend *be,
                          g->k[1], g->k[2], g->p[1], g->p[2], th, ntx, p->act };
     const struct cd_cl_arg ab[] = { CD_CL_ARG(p->alpha), CD_CL_ARG(p->beta),
                                     { lds, NULL } };
-    if (set_io(be, k, e, p, "cd_conv_dwlk", err) ||
+    if (cd_cl_conv_set_io(be, k, e, p, "cd_conv_dwlk", err) ||
         cd_cl_set_int_args(k, 11, v, CD_CL_NARGS(v), "cd_conv_dwlk", err) ||
         cd_cl_set_args(k, 11 + CD_CL_NARGS(v), ab, CD_CL_NARGS(ab),
                        "cd_conv_dwlk", err))
@@ -198,7 +168,7 @@ static int conv_dw_generic(struct cd_cl_backend *be,
     const cl_int v[] = { g->cin, g->in[1], g->in[2], g->out[1], g->out[2],
                          g->k[1], g->k[2], g->s[1], g->s[2], g->d[1], g->d[2],
                          g->p[1], g->p[2], p->act };
-    if (set_io_ints(be, k, e, p, v, CD_CL_NARGS(v), name, err))
+    if (cd_cl_conv_set_io_ints(be, k, e, p, v, CD_CL_NARGS(v), name, err))
         return CD_EDEVICE;
     size_t gws[3] = { cdiv((size_t)g->out[2], (size_t)vw) *
                           cdiv((size_t)g->out[1], 4),
