@@ -232,46 +232,6 @@ START_TEST(full_queue_is_busy)
 }
 END_TEST
 
-/* in_flight probe for the test below (called under the batcher's lock): the
- * requests the "server" is handling. */
-static int probe_requests;
-static int probe_in_flight(void *ctx)
-{
-    (void)ctx;
-    return probe_requests;
-}
-
-START_TEST(runs_at_once_when_nothing_is_on_its_way)
-{
-    cfg.batch.max_delay_us = 3000000;   /* 3 s of waiting for company */
-    struct cd_served *s = open_all();
-    static struct tjob t[2];
-    fill(&t[0], s, 11u);
-    fill(&t[1], s, 12u);
-    /* one request, its job queued, nothing else on its way: it runs
-     * without the 3 s wait */
-    probe_requests = 1;
-    cd_batcher_set_in_flight(bat, probe_in_flight, NULL);
-    double t0 = cd_now();
-    ck_assert_int_eq(submit(&t[0]), CD_OK);
-    wait_done(&t[0]);
-    ck_assert_msg(cd_now() - t0 < 1.5, "waited %.2f s", cd_now() - t0);
-    ck_assert_int_eq(t[0].job.status, CD_OK);
-    ck_assert_int_eq(t[0].job.batch_size, 1);
-    /* a second request in flight (still being decoded): the worker waits
-     * for it, up to max_delay_us */
-    probe_requests = 2;
-    t0 = cd_now();
-    ck_assert_int_eq(submit(&t[1]), CD_OK);
-    wait_done(&t[1]);
-    ck_assert_msg(cd_now() - t0 >= 2.9, "ran after %.2f s", cd_now() - t0);
-    ck_assert_int_eq(t[1].job.status, CD_OK);
-    for (int i = 0; i < 2; i++)
-        free_out(&t[i]);
-    cd_served_unref(s);
-}
-END_TEST
-
 START_TEST(expired_deadline_is_not_run)
 {
     struct cd_served *s = open_all();
@@ -437,7 +397,6 @@ static Suite *batcher_suite(void)
     tcase_add_test(tc, one_job);
     tcase_add_test(tc, concurrent_submitters_get_single_answers);
     tcase_add_test(tc, full_queue_is_busy);
-    tcase_add_test(tc, runs_at_once_when_nothing_is_on_its_way);
     tcase_add_test(tc, expired_deadline_is_not_run);
     tcase_add_test(tc, stop_drains_then_refuses);
     tcase_add_test(tc, refuses_failed_model_and_bad_job);

@@ -28,8 +28,6 @@ struct cd_batcher {
     int n_active, cap_active;
     struct cd_served **retired;     /* replaced versions; one ref each */
     int n_retired, cap_retired;
-    int (*in_flight)(void *ctx);    /* requests the server is handling; NULL: unknown */
-    void *in_flight_ctx;
 };
 
 /* Share of timeout_ms the estimated queue wait may take at admission. */
@@ -193,8 +191,6 @@ static void run_batch(struct cd_served *s, struct cd_job **jobs, int n)
 static struct cd_served *pick(struct cd_batcher *b, double now, double *wake)
 {
     struct cd_served *best = NULL;
-    /* nothing on its way to a queue: waiting cannot fill a batch */
-    bool alone = b->in_flight && b->in_flight(b->in_flight_ctx) <= b->depth;
     *wake = 0;
     for (int i = 0; i < b->n_active; i++) {
         struct cd_served *s = b->active[i];
@@ -202,8 +198,7 @@ static struct cd_served *pick(struct cd_batcher *b, double now, double *wake)
         double ready_at = h->t_submit + s->batch.max_delay_us * 1e-6;
         if (h->deadline < ready_at)
             ready_at = h->deadline;
-        if (b->stopping || alone || s->q_len >= s->batch.max_batch ||
-            now >= ready_at) {
+        if (b->stopping || s->q_len >= s->batch.max_batch || now >= ready_at) {
             if (!best || h->t_submit < best->q_head->t_submit)
                 best = s;
         } else if (*wake == 0 || ready_at < *wake) {
@@ -362,15 +357,6 @@ int cd_batcher_init(struct cd_batcher **out, struct cd_err *err)
     b->started = true;
     *out = b;
     return CD_OK;
-}
-
-void cd_batcher_set_in_flight(struct cd_batcher *b, int (*in_flight)(void *ctx),
-                              void *ctx)
-{
-    pthread_mutex_lock(&b->mu);
-    b->in_flight = in_flight;
-    b->in_flight_ctx = ctx;
-    pthread_mutex_unlock(&b->mu);
 }
 
 int cd_batcher_submit(struct cd_batcher *b, struct cd_job *job,

@@ -57,12 +57,6 @@ void cd_batcher_stop(struct cd_batcher *b);
 void cd_batcher_free(struct cd_batcher *b); /* stops first; NULL ok */
 /* Current number of queued jobs over all models. */
 int cd_batcher_depth(struct cd_batcher *b);
-/* Tells the batcher how many requests the server is handling (in_flight(ctx),
- * called under the batcher's lock: it must not block). When that is no more
- * than the jobs already queued, no request is on its way to the queue, so a
- * batch runs at once instead of waiting max_delay_us for company. */
-void cd_batcher_set_in_flight(struct cd_batcher *b, int (*in_flight)(void *ctx),
-                              void *ctx);
 
 /* Monotonic clock in seconds (shared by the server layer). */
 double cd_now(void);

@@ -130,12 +130,6 @@ static int load_config(struct cd_config *c, int argc, char **argv)
     return 0;
 }
 
-/* The batcher's view of the requests in the server (batcher.h). */
-static int http_in_flight(void *ctx)
-{
-    return cd_http_in_flight(ctx);
-}
-
 int main(int argc, char **argv)
 {
     static struct cd_server srv;
@@ -193,7 +187,6 @@ int main(int argc, char **argv)
         cd_batcher_free(srv.batcher);
         return 1;
     }
-    cd_batcher_set_in_flight(srv.batcher, http_in_flight, srv.http);
     cd_log(CD_LOG_INFO, "listening", "host=%s port=%d",
            cd_log_quote(srv.cfg.host, q2, sizeof q2), cd_http_port(srv.http));
     cd_notify_ready(&notify, ready, failed);

@@ -109,21 +109,12 @@ static int alloc_stage(struct cd_served *s, struct cd_err *err)
     return CD_OK;
 }
 
-/* Batch sizes warmed one by one at load; beyond it only max_batch. */
-#define WARM_SIZES_MAX 16
-
-/* Runs every batch size from 1 to max_batch (up to WARM_SIZES_MAX, then
- * max_batch) on zeros, so every kernel is built at load: POCL compiles a
- * kernel launched without a fixed local size once per global size, and the
- * batcher runs whatever size is queued (0.1-0.8 s stalls on the first
- * batches of 2..7 otherwise). */
+/* Runs batch 1 and max_batch on zeros so every kernel is built at load. */
 static int warm_up(struct cd_served *s, struct cd_err *err)
 {
-    int rc = CD_OK, n = s->batch.max_batch;
-    for (int b = 1; rc == CD_OK && b <= n && b <= WARM_SIZES_MAX; b++)
-        rc = cd_runner_run(s->runner, s->stage_in, b, err);
-    if (rc == CD_OK && n > WARM_SIZES_MAX)
-        rc = cd_runner_run(s->runner, s->stage_in, n, err);
+    int rc = cd_runner_run(s->runner, s->stage_in, 1, err);
+    if (rc == CD_OK && s->batch.max_batch > 1)
+        rc = cd_runner_run(s->runner, s->stage_in, s->batch.max_batch, err);
     if (rc != CD_OK)
         cd_err_wrap(err, "warm-up run");
     return rc;
