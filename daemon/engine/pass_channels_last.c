@@ -21,24 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool observable(const struct cd_graph *g, int v)
-{
-    return g->values[v].is_output || g->values[v].keep || g->values[v].is_input;
-}
-
-static struct cd_node *producer(struct cd_graph *g, int v)
-{
-    int p = g->values[v].producer;
-    if (p < 0 || p >= g->n_nodes || g->nodes[p].dead)
-        return NULL;
-    return &g->nodes[p];
-}
-
 /* The one live node reading v, as its only input, if v is a private
  * intermediate (single use, not observable); else NULL. */
 static struct cd_node *sole_reader(struct cd_graph *g, int v)
 {
-    if (observable(g, v) || cd_graph_count_uses(g, v) != 1)
+    if (cd_pass_observable(g, v) || cd_graph_count_uses(g, v) != 1)
         return NULL;
     for (int i = 0; i < g->n_nodes; i++) {
         struct cd_node *n = &g->nodes[i];
@@ -263,16 +250,16 @@ static int try_fold_scale(struct cd_graph *g, struct cd_node *m, bool *done,
     if (!cd_shape_eq(os, &g->values[x].shape))
         return CD_OK;
     int ax = vector_axis(os, &g->weights[m->w[0]].shape);
-    struct cd_node *top = producer(g, x), *p = top;
-    if (ax < 0 || !top || observable(g, x) || cd_graph_count_uses(g, x) != 1)
+    struct cd_node *top = cd_pass_producer(g, x), *p = top;
+    if (ax < 0 || !top || cd_pass_observable(g, x) || cd_graph_count_uses(g, x) != 1)
         return CD_OK;
     if (top->op == CD_OP_PERMUTE) { /* channel ax of the output is perm[ax] */
         int y = top->in[0];
         if (top->n_in != 1 || top->a.n_perm != os->ndim ||
-            observable(g, y) || cd_graph_count_uses(g, y) != 1)
+            cd_pass_observable(g, y) || cd_graph_count_uses(g, y) != 1)
             return CD_OK;
         ax = top->a.perm[ax];
-        p = producer(g, y);
+        p = cd_pass_producer(g, y);
     }
     if (!p || !scalable(g, p, ax, g->values[p->out].shape.ndim) ||
         g->weights[p->w[0]].shape.dim[0] !=

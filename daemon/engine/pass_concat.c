@@ -14,11 +14,6 @@ bool cd_pass_op_strided(enum cd_op op)
     return op == CD_OP_BATCHNORM || op == CD_OP_CONCAT;
 }
 
-static bool observable(const struct cd_graph *g, int v)
-{
-    return g->values[v].is_output || g->values[v].keep || g->values[v].is_input;
-}
-
 /* A live concat along dim 1 (channels, dim 0 being the sample) of a rank >= 2
  * output. */
 static bool channel_concat(const struct cd_graph *g, const struct cd_node *n)
@@ -75,7 +70,7 @@ static int chain(struct cd_graph *g, struct cd_pass_stats *st)
  * stride. */
 static bool may_be_prefix(const struct cd_graph *g, int v)
 {
-    if (observable(g, v) || g->values[v].alias_of >= 0)
+    if (cd_pass_observable(g, v) || g->values[v].alias_of >= 0)
         return false;
     for (int w = 0; w < g->n_values; w++) {
         int p = g->values[w].producer;

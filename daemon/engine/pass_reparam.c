@@ -20,19 +20,6 @@ struct tree {
     int add[MAX_LEAVES];      /* add node indices (root first) */
 };
 
-static bool observable(const struct cd_graph *g, int v)
-{
-    return g->values[v].is_output || g->values[v].keep || g->values[v].is_input;
-}
-
-static struct cd_node *producer(struct cd_graph *g, int v)
-{
-    int p = g->values[v].producer;
-    if (p < 0 || p >= g->n_nodes || g->nodes[p].dead)
-        return NULL;
-    return &g->nodes[p];
-}
-
 static bool plain_add(const struct cd_node *n)
 {
     return !n->dead && n->op == CD_OP_ADD && n->n_in == 2 &&
@@ -74,9 +61,9 @@ static bool dw_leaf(const struct cd_graph *g, const struct cd_node *n)
  * (may be observable and multi-use). */
 static bool collect(struct cd_graph *g, int v, bool root, struct tree *t)
 {
-    if (!root && (observable(g, v) || cd_graph_count_uses(g, v) != 1))
+    if (!root && (cd_pass_observable(g, v) || cd_graph_count_uses(g, v) != 1))
         return false;
-    struct cd_node *p = producer(g, v);
+    struct cd_node *p = cd_pass_producer(g, v);
     if (!p)
         return false;
     if (plain_add(p)) {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool observable(const struct cd_graph *g, int v)
+bool cd_pass_observable(const struct cd_graph *g, int v)
 {
     return g->values[v].is_output || g->values[v].keep || g->values[v].is_input;
 }
@@ -20,8 +20,7 @@ static bool is_gemm_like(enum cd_op op)
     return op == CD_OP_CONV || op == CD_OP_LINEAR;
 }
 
-/* Producer node of v if it is live, else NULL. */
-static struct cd_node *producer(struct cd_graph *g, int v)
+struct cd_node *cd_pass_producer(struct cd_graph *g, int v)
 {
     int p = g->values[v].producer;
     if (p < 0 || p >= g->n_nodes || g->nodes[p].dead)
@@ -57,7 +56,7 @@ int cd_pass_drop_identity(struct cd_graph *g, struct cd_pass_stats *st,
         struct cd_node *n = &g->nodes[i];
         if (n->dead || (n->op != CD_OP_IDENTITY && n->op != CD_OP_DROPOUT))
             continue;
-        if (observable(g, n->out))
+        if (cd_pass_observable(g, n->out))
             continue; /* stays as a copy so the name remains readable */
         rewire(g, n->out, n->in[0]);
         n->dead = true;
@@ -124,9 +123,9 @@ int cd_pass_fold_batchnorm(struct cd_graph *g, struct cd_pass_stats *st,
         if (bn->dead || bn->op != CD_OP_BATCHNORM)
             continue;
         int x = bn->in[0];
-        struct cd_node *p = producer(g, x);
+        struct cd_node *p = cd_pass_producer(g, x);
         if (!p || !is_gemm_like(p->op) || p->a.act != CD_ACT_NONE ||
-            p->a.residual || observable(g, x) || cd_graph_count_uses(g, x) != 1)
+            p->a.residual || cd_pass_observable(g, x) || cd_graph_count_uses(g, x) != 1)
             continue;
         /* linear folds only when the normalised dim is its last dim */
         if (p->op == CD_OP_LINEAR && g->values[x].shape.ndim != 2)
@@ -145,7 +144,7 @@ static int index_of(const struct cd_graph *g, const struct cd_node *n)
     return n ? (int)(n - g->nodes) : -1;
 }
 
-/* add(x, r) -> producer(x) gets r as residual. The residual must be ready
+/* add(x, r) -> cd_pass_producer(x) gets r as residual. The residual must be ready
  * before the producer runs: its producer comes earlier in topological order. */
 static bool try_fuse_residual(struct cd_graph *g, struct cd_node *add)
 {
@@ -155,17 +154,17 @@ static bool try_fuse_residual(struct cd_graph *g, struct cd_node *add)
         return false;
     /* Prefer the operand produced last as the fused producer. */
     int order[2] = { 0, 1 };
-    if (index_of(g, producer(g, add->in[0])) < index_of(g, producer(g, add->in[1]))) {
+    if (index_of(g, cd_pass_producer(g, add->in[0])) < index_of(g, cd_pass_producer(g, add->in[1]))) {
         order[0] = 1;
         order[1] = 0;
     }
     for (int k = 0; k < 2; k++) {
         int x = add->in[order[k]], r = add->in[1 - order[k]];
-        struct cd_node *p = producer(g, x);
+        struct cd_node *p = cd_pass_producer(g, x);
         if (!p || !is_gemm_like(p->op) || p->a.act != CD_ACT_NONE ||
-            p->a.residual || observable(g, x) || cd_graph_count_uses(g, x) != 1)
+            p->a.residual || cd_pass_observable(g, x) || cd_graph_count_uses(g, x) != 1)
             continue;
-        if (index_of(g, producer(g, r)) >= index_of(g, p))
+        if (index_of(g, cd_pass_producer(g, r)) >= index_of(g, p))
             continue;
         int *in = realloc(p->in, 2 * sizeof *in);
         if (!in)
@@ -194,9 +193,9 @@ static bool try_fuse_act(struct cd_graph *g, struct cd_node *u)
     if (act == CD_ACT_NONE)
         return false;
     int x = u->in[0];
-    struct cd_node *p = producer(g, x);
+    struct cd_node *p = cd_pass_producer(g, x);
     if (!p || !takes_act(p->op) || p->a.act != CD_ACT_NONE ||
-        observable(g, x) || cd_graph_count_uses(g, x) != 1)
+        cd_pass_observable(g, x) || cd_graph_count_uses(g, x) != 1)
         return false;
     p->a.act = act;
     p->a.act_alpha = alpha;

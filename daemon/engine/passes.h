@@ -23,6 +23,12 @@ struct cd_pass_stats {
     int n_scale_folded;      /* per-channel constant muls folded into weights */
 };
 
+/* Helpers shared by the pass files: whether value v must stay observable
+ * (graph input or output, or kept, e.g. the CAM layer), and v's producer
+ * node if it is live, else NULL. */
+bool cd_pass_observable(const struct cd_graph *g, int v);
+struct cd_node *cd_pass_producer(struct cd_graph *g, int v);
+
 int cd_passes_run(struct cd_graph *g, struct cd_pass_stats *stats,
                   struct cd_err *err);
 
